@@ -1,0 +1,15 @@
+import type { Command } from 'commander'
+import type { CommandImpl } from './action.js'
+import { registerHealth } from './health/index.js'
+import { registerMigrate } from './migrate/index.js'
+
+/** Turns a lazy import of an implementation into a commander action. */
+export type ActionFactory = (
+  load: () => Promise<{ default: CommandImpl }>,
+) => (...args: unknown[]) => Promise<void>
+
+/** Every command of the CLI, as cheap specs. Register a command only once it is implemented. */
+export function registerCommands(program: Command, action: ActionFactory): void {
+  registerMigrate(program, action)
+  registerHealth(program, action)
+}

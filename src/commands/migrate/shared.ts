@@ -1,0 +1,84 @@
+import path from 'node:path'
+import type { CommandContext } from '../../core/context.js'
+import type { Style } from '../../core/output.js'
+import { describeHolder, type LockHolder, type MigrationReport } from '../../migrate/engine.js'
+
+export interface MigrateOptions {
+  migrations?: string
+}
+
+/** --migrations (relative to where the user is) wins over backendkit.json (relative to the root). */
+export function migrationsDir(ctx: CommandContext, options: MigrateOptions): string {
+  if (options.migrations) return path.resolve(ctx.io.cwd, options.migrations)
+  return path.resolve(ctx.project.root, ctx.project.conventions.migrationsDir)
+}
+
+export const applicationName = 'backendkit migrate'
+
+export function announceWait(ctx: CommandContext) {
+  return (holder: LockHolder | undefined) => {
+    const who = holder ? ` held by ${describeHolder(holder)}` : ''
+    ctx.reporter.info(
+      `Waiting for the migration lock${who}; if that run crashed, \`backendkit migrate unlock\` releases it.`,
+    )
+  }
+}
+
+const marks = {
+  applied: '✔',
+  reverted: '✔',
+  failed: '✖',
+  'rolled back': '↺',
+  'not run': '·',
+} as const
+
+export function renderReport(report: MigrationReport, database: string, style: Style): string {
+  const verb = report.direction === 'up' ? 'apply' : 'revert'
+  if (report.migrations.length === 0) {
+    return report.direction === 'up'
+      ? 'Nothing to migrate: every migration is applied.'
+      : 'Nothing to revert.'
+  }
+  const width = Math.max(...report.migrations.map((m) => m.name.length))
+  const lines = report.migrations.map((m) => {
+    const mark = marks[m.status]
+    const coloured =
+      m.status === 'failed'
+        ? style.red(mark)
+        : m.status === 'not run' || m.status === 'rolled back'
+          ? style.dim(mark)
+          : style.green(mark)
+    const detail =
+      m.status === 'failed'
+        ? style.red(`failed: ${m.error ?? ''}`)
+        : m.status === 'applied' || m.status === 'reverted'
+          ? style.dim(`${m.durationMs ?? 0} ms`)
+          : style.dim(m.status)
+    const head = `${coloured} ${m.name.padEnd(width)}  ${detail}`
+    if (!m.sql) return head
+    const statements = m.sql.map((q) => {
+      const params = q.parameters.length
+        ? `\n    ${style.dim(`-- parameters: ${JSON.stringify(q.parameters)}`)}`
+        : ''
+      return `    ${q.sql.replace(/\n\s*/g, '\n    ')};${params}`
+    })
+    return [head, ...(statements.length ? statements : [style.dim('    -- (no SQL)')])].join('\n')
+  })
+  const n = report.migrations.length
+  const plural = `${n} migration${n === 1 ? '' : 's'}`
+  let summary: string
+  if (!report.ok) {
+    summary = style.red(
+      `Failed to ${verb} ${plural}; nothing was changed (the batch ran in one transaction and was rolled back).`,
+    )
+  } else if (report.dryRun) {
+    summary = style.yellow(
+      `Dry run on ${database}: the SQL above ran in a transaction that was rolled back; nothing was changed.`,
+    )
+  } else if (report.direction === 'up') {
+    summary = `Applied ${plural} to ${database} as batch ${report.batch}.`
+  } else {
+    summary = `Reverted ${plural} on ${database}.`
+  }
+  return [...lines, summary].join('\n')
+}

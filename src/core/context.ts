@@ -1,0 +1,78 @@
+import type { Command } from 'commander'
+import { usageError } from './errors.js'
+import type { Io } from './io.js'
+import { colorStyle, plainStyle, Reporter, type Style, useColor } from './output.js'
+import { loadProject, type Project } from './project.js'
+import {
+  type ConnectionUrl,
+  parseConnectionUrl,
+  postgresService,
+  redisService,
+  type ServiceKind,
+} from './urls.js'
+
+/** The global options of DESIGN.md, as commander parses them. */
+export interface GlobalOptions {
+  cwd?: string
+  envFile?: string
+  databaseUrl?: string
+  redisUrl?: string
+  json?: boolean
+  yes?: boolean
+  color?: boolean
+  debug?: boolean
+}
+
+export interface CommandContext {
+  io: Io
+  options: GlobalOptions
+  project: Project
+  reporter: Reporter
+  /** Styling for stdout (the result); the reporter styles stderr on its own. */
+  style: Style
+  /** Prompts are allowed: a TTY on stdin, not CI, no --yes, no --json. */
+  interactive: boolean
+  /** A setting by precedence: process environment, then the env file. */
+  setting(name: string): string | undefined
+  databaseUrl(): ConnectionUrl
+  redisUrl(): ConnectionUrl
+}
+
+export function isInteractive(io: Io, options: Pick<GlobalOptions, 'yes' | 'json'>): boolean {
+  const ci = io.env.CI
+  return Boolean(
+    io.stdin.isTTY && !options.yes && !options.json && !(ci && ci !== '0' && ci !== 'false'),
+  )
+}
+
+export function createContext(io: Io, command: Command): CommandContext {
+  const options = command.optsWithGlobals<GlobalOptions>()
+  const project = loadProject({ cwd: io.cwd, explicitCwd: options.cwd, envFile: options.envFile })
+  const reporter = new Reporter(io, useColor(io.stderr, io.env, options.color))
+  const setting = (name: string) => {
+    const value = io.env[name] ?? project.envFile[name]
+    return value === '' ? undefined : value
+  }
+  const connectionUrl = (kind: ServiceKind, flagValue: string | undefined) => {
+    const raw = flagValue ?? setting(kind.envVar)
+    if (!raw) {
+      throw usageError(
+        `No ${kind.label} URL: ${kind.envVar} is not set.`,
+        `Pass ${kind.flag} <url>, set ${kind.envVar}, or add it to the project's .env file.`,
+        'E_NO_URL',
+      )
+    }
+    return parseConnectionUrl(raw, kind)
+  }
+  return {
+    io,
+    options,
+    project,
+    reporter,
+    style: useColor(io.stdout, io.env, options.color) ? colorStyle : plainStyle,
+    interactive: isInteractive(io, options),
+    setting,
+    databaseUrl: () => connectionUrl(postgresService, options.databaseUrl),
+    redisUrl: () => connectionUrl(redisService, options.redisUrl),
+  }
+}
