@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs'
-import { Command, CommanderError, Option } from 'commander'
+import { Command, Option } from 'commander'
 import { lazyAction, type Runtime } from './commands/action.js'
 import { registerCommands } from './commands/index.js'
-import { BackendkitError, ExitCode, errorMessage } from './core/errors.js'
 import { type Io, processIo } from './core/io.js'
-import { colorStyle, plainStyle, printResult, useColor } from './core/output.js'
-import { redact } from './core/redact.js'
 
+// Keep this module's static imports to commander and the command specs: everything else
+// (error reporting and result printing included) is imported when it is needed, so that
+// `backendkit --help` loads one file. bench/suites/cli-start.js measures it.
+
+const { readFileSync } = process.getBuiltinModule('node:fs')
 const version: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version
@@ -28,70 +29,29 @@ export function createProgram(runtime: Runtime): Command {
     .option('--no-color', 'no colours in the output')
     .option('--debug', 'show stack traces on errors')
     .showSuggestionAfterError(true)
-    .showHelpAfterError(false)
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
+    // Throw instead of exiting; subcommands created below inherit this and the output settings.
     .exitOverride()
   registerCommands(program, (load) => lazyAction(runtime, load))
-  // Subcommands inherit output handling and exit behaviour (commander copies settings on add).
   return program
 }
 
 /** Runs the CLI in-process and returns the exit code; never calls process.exit. */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const runtime: Runtime = { io }
-  const flags = new Set(argv)
-  const debug = flags.has('--debug')
-  const json = flags.has('--json')
-  const errStyle = useColor(io.stderr, io.env, !flags.has('--no-color')) ? colorStyle : plainStyle
   try {
-    const program = createProgram(runtime)
-    await program.parseAsync([...argv], { from: 'user' })
-    const outcome = runtime.outcome
-    if (!outcome) return ExitCode.ok
-    printResult(io, outcome.result, Boolean(outcome.ctx.options.json), outcome.ctx.style)
-    return outcome.result.exitCode ?? ExitCode.ok
+    await createProgram(runtime).parseAsync([...argv], { from: 'user' })
+    if (!runtime.outcome) return 0
+    const { result, ctx } = runtime.outcome
+    const { printResult } = await import('./core/output.js')
+    printResult(io, result, Boolean(ctx.options.json), ctx.style)
+    return result.exitCode ?? 0
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version'].includes(error.code)) return ExitCode.ok
-      // commander printed the problem (with "Did you mean …?" where it has a guess).
-      const hint =
-        error.code === 'commander.help'
-          ? ''
-          : 'Run `backendkit --help` to see commands and options.'
-      if (hint) io.stderr.write(`${errStyle.dim('hint:')} ${hint}\n`)
-      if (json)
-        io.stdout.write(
-          `${JSON.stringify({ error: { message: redact(error.message), code: 'E_USAGE' } })}\n`,
-        )
-      return ExitCode.usage
-    }
-    const known = error instanceof BackendkitError ? error : undefined
-    const message = known ? known.message : `Unexpected error: ${errorMessage(error)}`
-    const hint = known
-      ? known.hint
-      : 'This is a bug in backendkit; run again with --debug and report the output.'
-    io.stderr.write(`${errStyle.red('error:')} ${redact(message)}\n`)
-    if (hint) io.stderr.write(`${errStyle.dim('hint:')} ${redact(hint)}\n`)
-    if (debug && error instanceof Error && error.stack) {
-      io.stderr.write(`${redact(error.stack)}\n`)
-      if (error.cause instanceof Error && error.cause.stack) {
-        io.stderr.write(`caused by: ${redact(error.cause.stack)}\n`)
-      }
-    }
-    if (json) {
-      const body = {
-        error: {
-          message: redact(message),
-          code: known?.code ?? 'E_INTERNAL',
-          ...(hint ? { hint: redact(hint) } : {}),
-        },
-      }
-      io.stdout.write(`${JSON.stringify(body)}\n`)
-    }
-    return known ? known.exitCode : ExitCode.failure
+    const { reportError } = await import('./core/report-error.js')
+    return reportError(error, io, argv)
   }
 }

@@ -25,7 +25,9 @@ export function lazyAction(runtime: Runtime, load: () => Promise<{ default: Comm
       load(),
     ])
     const ctx = createContext(runtime.io, command)
-    const result = await implementation.default(ctx, ...args.slice(0, -1))
+    // Positional arguments, then the options of this command merged with its ancestors'.
+    const positional = args.slice(0, -2)
+    const result = await implementation.default(ctx, ...positional, command.optsWithGlobals())
     runtime.outcome = { result, ctx }
   }
 }

@@ -14,9 +14,25 @@ export interface Io {
 
 export function processIo(): Io {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    // Streams are created on first use: touching process.stdin or process.stderr (which loads
+    // node:tty and node:net) costs milliseconds of every start, `--help` included.
+    stdout: {
+      write: (chunk) => process.stdout.write(chunk),
+      get isTTY() {
+        return process.stdout.isTTY
+      },
+    },
+    stderr: {
+      write: (chunk) => process.stderr.write(chunk),
+      get isTTY() {
+        return process.stderr.isTTY
+      },
+    },
+    stdin: {
+      get isTTY() {
+        return process.stdin.isTTY
+      },
+    },
     env: process.env,
     cwd: process.cwd(),
   }

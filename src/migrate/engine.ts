@@ -240,6 +240,12 @@ export async function runMigrations(options: RunOptions): Promise<MigrationRepor
       capture.current = name
       try {
         await run(trx)
+        outcome.status = fn === 'up' ? 'applied' : 'reverted'
+      } catch (error) {
+        // Recorded here: once the transaction is aborted kysely may lose its own result set.
+        outcome.status = 'failed'
+        outcome.error = errorMessage(error)
+        throw error
       } finally {
         capture.current = undefined
         outcome.durationMs = Math.round((performance.now() - started) * 10) / 10
@@ -267,12 +273,6 @@ export async function runMigrations(options: RunOptions): Promise<MigrationRepor
           const keep = applied.at(-selected.length - 1)?.name
           result = await migrator.migrateTo(keep ?? NO_MIGRATIONS)
         }
-        for (const r of result.results ?? []) {
-          const outcome = outcomes.get(r.migrationName)
-          if (!outcome) continue
-          if (r.status === 'Success') outcome.status = direction === 'up' ? 'applied' : 'reverted'
-          if (r.status === 'Error') outcome.status = 'failed'
-        }
         if (result.error) throw result.error
         if (direction === 'up') {
           const { rows } = await sql<{ next: number }>`
@@ -292,7 +292,6 @@ export async function runMigrations(options: RunOptions): Promise<MigrationRepor
         report.ok = false
         report.batch = null
         const failed = report.migrations.find((m) => m.status === 'failed')
-        if (failed) failed.error = errorMessage(error)
         report.error = failed ? `${failed.name}: ${failed.error}` : errorMessage(error)
         for (const outcome of report.migrations) {
           if (outcome.status === 'applied' || outcome.status === 'reverted') {

@@ -84,13 +84,13 @@ async function probe(url: URL, timeoutMs: number): Promise<Probe & { body: unkno
       body,
     }
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
     const reason =
       (error as Error).name === 'TimeoutError'
         ? `timed out after ${timeoutMs / 1000} s`
         : cause?.code === 'ECONNREFUSED'
           ? 'connection refused'
-          : (cause?.code ?? (error as Error).message)
+          : (cause?.code ?? cause?.message ?? (error as Error).message)
     return {
       url: url.href,
       status: null,

@@ -43,5 +43,7 @@ export async function usingKysely<T, DB = any>(
     return await fn(db)
   } finally {
     await db.destroy()
+    // kysely ends the pool only if it ever ran a query; the connect check above may be all there was.
+    if (!pool.ended) await pool.end()
   }
 }

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process'
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Wall time of one process run, in milliseconds. Throws if the process fails. */
+export function timeProcess(command, args, options = {}) {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(command, args, { stdio: 'ignore', ...options })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`)
+  return ms
+}
+
+/**
+ * Runs each named command `runs` times, interleaved (a, b, a, b, …) so that machine noise hits
+ * every candidate alike, after `warmup` unmeasured rounds. Returns the median per name.
+ */
+export function compareProcesses(candidates, { runs = 25, warmup = 3 } = {}) {
+  const samples = Object.fromEntries(Object.keys(candidates).map((name) => [name, []]))
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const [name, [command, args, options]] of Object.entries(candidates)) {
+      const ms = timeProcess(command, args, options)
+      if (round >= warmup) samples[name].push(ms)
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]),
+  )
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { afterAll, beforeAll } from 'vitest'
+import { testServices } from './env.js'
+
+const unique = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testServices.postgresAdminUrl })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+export interface TestDatabase {
+  name: string
+  url: string
+  /** The same database, reached with a password in the URL (trust auth ignores it). */
+  urlWithPassword(password: string): string
+}
+
+/** Creates a database of its own for one test file; drops it (forcibly) afterwards. */
+export function useTestDatabase(label = 'bk'): TestDatabase {
+  const name = `${label}_test_${unique()}`
+  const url = new URL(testServices.postgresAdminUrl)
+  url.pathname = `/${name}`
+  const db: TestDatabase = {
+    name,
+    url: url.href,
+    urlWithPassword(password) {
+      const withPassword = new URL(url.href)
+      withPassword.password = password
+      return withPassword.href
+    },
+  }
+  beforeAll(() => adminQuery(`create database "${name}"`))
+  afterAll(() => adminQuery(`drop database if exists "${name}" with (force)`))
+  return db
+}
+
+export async function queryDatabase<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<T>(sql, params)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** A Redis key prefix of its own for one test file; every key under it is deleted afterwards. */
+export function useRedisPrefix(label = 'bk'): { prefix: string; url: string } {
+  const prefix = `${label}-test:${unique()}:`
+  afterAll(async () => {
+    const redis = new Redis(testServices.redisUrl)
+    try {
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+        cursor = next
+        if (keys.length) await redis.unlink(...keys)
+      } while (cursor !== '0')
+    } finally {
+      redis.disconnect()
+    }
+  })
+  return { prefix, url: testServices.redisUrl }
+}
+
+/** A RabbitMQ queue name of its own (tests that declare it delete it afterwards). */
+export function uniqueQueueName(label = 'bk'): string {
+  return `${label}-test-${unique()}`
+}
