@@ -1,0 +1,195 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import type { CommandContext } from '../../core/context.js'
+import { BackendkitError, usageError } from '../../core/errors.js'
+import { type CommandResult, type Style, table } from '../../core/output.js'
+import { npmNameProblem, toPackageName } from '../../scaffold/npm-name.js'
+import { planProject } from '../../scaffold/plan.js'
+import { askNewAnswers, type NewAnswers } from '../../scaffold/prompts.js'
+import type { RecipeName } from '../../scaffold/registry.js'
+import { parseRecipeList, resolveRecipes } from '../../scaffold/resolve.js'
+import {
+  checkTarget,
+  detectPackageManager,
+  initGit,
+  installDependencies,
+  type PackageManager,
+  type StepResult,
+} from '../../scaffold/steps.js'
+import { writeProject } from '../../scaffold/write.js'
+
+interface NewOptions {
+  recipes?: string
+  without?: string
+  name?: string
+  pm?: PackageManager
+  install: boolean
+  git: boolean
+  dryRun?: boolean
+  force?: boolean
+}
+
+export interface NewData {
+  dir: string
+  name: string
+  recipes: RecipeName[]
+  dryRun: boolean
+  files: { path: string; recipe: string; bytes: number; status: 'create' | 'keep' }[]
+  dependencies: Record<string, string>
+  devDependencies: Record<string, string>
+  scripts: Record<string, string>
+  install: (StepResult & { ran: boolean }) | null
+  git: (StepResult & { skipped?: string }) | null
+}
+
+function renderNew(data: NewData, cwd: string, style: Style): string {
+  const where = path.relative(cwd, data.dir) || '.'
+  const lines: string[] = []
+  if (data.dryRun) {
+    lines.push(
+      `Plan for ${style.bold(data.name)} in ${where} (recipes: ${data.recipes.join(', ')}):`,
+    )
+    lines.push(
+      table(
+        ['ACTION', 'FILE', 'RECIPE', 'BYTES'],
+        data.files.map((f) => [
+          f.status === 'create' ? style.green('create') : style.yellow('keep'),
+          f.path,
+          f.recipe,
+          String(f.bytes),
+        ]),
+        style,
+        ['left', 'left', 'left', 'right'],
+      ),
+    )
+    const deps = (record: Record<string, string>) =>
+      Object.entries(record)
+        .map(([name, version]) => `${name}@${version}`)
+        .join(', ')
+    lines.push(`dependencies: ${deps(data.dependencies)}`)
+    lines.push(`devDependencies: ${deps(data.devDependencies)}`)
+    lines.push(`scripts: ${Object.keys(data.scripts).join(', ')}`)
+    lines.push(style.yellow('Dry run: nothing was written.'))
+    return lines.join('\n')
+  }
+  const kept = data.files.filter((f) => f.status === 'keep')
+  lines.push(
+    style.green(
+      `Created ${data.name} in ${where}: ${data.files.length - kept.length} files, recipes ${data.recipes.join(', ')}.`,
+    ),
+  )
+  if (kept.length)
+    lines.push(
+      style.yellow(
+        `Kept ${kept.length} existing file(s) as they were: ${kept.map((f) => f.path).join(', ')}`,
+      ),
+    )
+  if (data.git?.skipped) lines.push(style.dim(`git: ${data.git.skipped}`))
+  const steps = [`cd ${where}`]
+  if (!data.install?.ran || !data.install.ok) steps.push('npm install')
+  steps.push('cp .env.example .env', 'npm run dev', 'npx backendkit health --wait')
+  lines.push('', 'Next steps:', ...steps.map((s) => `  ${s}`))
+  return lines.join('\n')
+}
+
+export default async function newProject(
+  ctx: CommandContext,
+  dirArg: string | undefined,
+  options: NewOptions,
+): Promise<CommandResult<NewData>> {
+  const requested = parseRecipeList(options.recipes)
+  const without = parseRecipeList(options.without)
+  if (options.recipes !== undefined && options.without !== undefined) {
+    throw usageError('--recipes and --without cannot be combined', 'Pass one of them.')
+  }
+  // Default: every recipe, i.e. the complete service.
+  const { recipeNames } = await import('../../scaffold/registry.js')
+  const initial = resolveRecipes(options.recipes !== undefined ? requested : recipeNames, without)
+  if (options.name !== undefined) {
+    const problem = npmNameProblem(options.name)
+    if (problem)
+      throw usageError(
+        `--name "${options.name}" is not a valid npm package name: ${problem}`,
+        'Use e.g. --name my-api or --name @acme/my-api.',
+      )
+  }
+  const pm = options.pm ?? detectPackageManager(ctx.io.env)
+  let answers: NewAnswers
+  if (ctx.interactive) {
+    answers = await askNewAnswers(
+      {
+        dir: dirArg,
+        name: options.name,
+        recipes: initial,
+        pm,
+        install: options.install,
+        git: options.git,
+      },
+      {
+        recipesGiven: options.recipes !== undefined || options.without !== undefined,
+        installGiven: options.install === false,
+        gitGiven: options.git === false,
+      },
+    )
+    answers.recipes = resolveRecipes(answers.recipes)
+  } else {
+    const dir = dirArg ?? 'my-api'
+    answers = {
+      dir,
+      name: options.name ?? toPackageName(path.basename(path.resolve(ctx.io.cwd, dir))),
+      recipes: initial,
+      pm,
+      install: options.install,
+      git: options.git,
+    }
+  }
+  const problem = npmNameProblem(answers.name)
+  if (problem) {
+    throw usageError(
+      `"${answers.name}" is not a valid npm package name: ${problem}`,
+      'Pass --name <pkg>.',
+    )
+  }
+  const target = path.resolve(ctx.io.cwd, answers.dir)
+  const { exists } = checkTarget(target, Boolean(options.force))
+  const plan = planProject(answers.name, answers.recipes)
+  const existing = (file: string) => exists && existsSync(path.join(target, file))
+  const files = plan.files.map((f) => ({
+    path: f.path,
+    recipe: f.recipe,
+    bytes: f.content.length,
+    status: existing(f.path) ? ('keep' as const) : ('create' as const),
+  }))
+  const data: NewData = {
+    dir: target,
+    name: answers.name,
+    recipes: answers.recipes,
+    dryRun: Boolean(options.dryRun),
+    files,
+    dependencies: plan.dependencies,
+    devDependencies: plan.devDependencies,
+    scripts: plan.scripts,
+    install: null,
+    git: null,
+  }
+  const render = (style: Style) => renderNew(data, ctx.io.cwd, style)
+  if (options.dryRun) return { data, render }
+
+  writeProject(target, plan.files)
+  if (answers.install) {
+    data.install = { ...(await installDependencies(ctx, target, answers.pm)), ran: true }
+  }
+  if (answers.git) data.git = await initGit(target)
+  if (data.install && !data.install.ok) {
+    // The project stays: only the install failed.
+    ctx.reporter.info(render(ctx.style))
+    throw new BackendkitError(
+      `Installing dependencies failed${data.install.detail ? `:\n${data.install.detail}` : ''}`,
+      {
+        hint: `The project is written; retry with: ${data.install.command}`,
+        code: 'E_INSTALL',
+      },
+    )
+  }
+  return { data, render }
+}

@@ -1,0 +1,204 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { CONFIG_FILE } from '../core/project.js'
+import type { ProjectConfig } from '../core/project-config.js'
+import { CHECKSUMS_FILE, planProject, SHARED_FILES } from './plan.js'
+import { type RecipeName, recipes } from './registry.js'
+import { sha256 } from './render.js'
+import { resolveRecipes } from './resolve.js'
+import { backendkitVersion } from './versions.js'
+
+export type AddAction = 'create' | 'update' | 'unchanged' | 'merge' | 'conflict'
+
+export interface AddEntry {
+  path: string
+  action: AddAction
+  recipe: string
+  /** Why a file is in conflict, or what a merge adds. */
+  note?: string
+}
+
+export interface AddPlan {
+  installed: RecipeName[]
+  adding: RecipeName[]
+  entries: AddEntry[]
+  /** What to write when there is no conflict: path → content and mode. */
+  writes: Map<string, { content: Buffer; mode: number }>
+}
+
+function readText(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined
+}
+
+function readChecksums(root: string): Record<string, string> {
+  const raw = readText(path.join(root, CHECKSUMS_FILE))
+  if (!raw) return {}
+  try {
+    return (JSON.parse(raw) as { files?: Record<string, string> }).files ?? {}
+  } catch {
+    return {}
+  }
+}
+
+/** Adds what is missing from `next` to `current` (never changes a value the user has). */
+function addMissing(current: Record<string, string> = {}, next: Record<string, string>) {
+  const added = Object.keys(next).filter((key) => !(key in current))
+  const merged = { ...current }
+  for (const key of added) merged[key] = next[key] as string
+  return {
+    added,
+    merged: Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b))),
+  }
+}
+
+/**
+ * What adding recipes to the project at `root` would do. A file backendkit generated and you
+ * did not change (its hash matches the recorded one) may be rewritten; a file you changed, or one
+ * backendkit never wrote, is a conflict and is never overwritten. package.json, .env.example and
+ * backendkit.json are merged: only what is missing is added.
+ */
+export function planAdd(
+  root: string,
+  config: ProjectConfig,
+  requested: readonly string[],
+): AddPlan {
+  const installed = resolveRecipes(config.recipes)
+  const all = resolveRecipes([...config.recipes, ...requested])
+  const adding = all.filter((name) => !installed.includes(name))
+  const entries: AddEntry[] = []
+  const writes: AddPlan['writes'] = new Map()
+  if (adding.length === 0) return { installed, adding, entries, writes }
+
+  const plan = planProject(config.name, all)
+  const checksums = readChecksums(root)
+  const nextChecksums = { ...checksums }
+  for (const file of plan.files) {
+    const isShared = (SHARED_FILES as readonly string[]).includes(file.path)
+    if (file.recipe === 'backendkit' && !isShared) continue // merged below
+    if (!isShared && !adding.includes(file.recipe as RecipeName)) continue
+    const existing = existsSync(path.join(root, file.path))
+      ? readFileSync(path.join(root, file.path))
+      : undefined
+    const entry = (action: AddAction, note?: string) =>
+      entries.push({ path: file.path, action, recipe: file.recipe, ...(note ? { note } : {}) })
+    if (!existing) {
+      entry('create')
+    } else if (existing.equals(file.content)) {
+      entry('unchanged')
+      continue
+    } else if (checksums[file.path] === sha256(existing)) {
+      entry('update')
+    } else {
+      entry(
+        'conflict',
+        checksums[file.path]
+          ? 'you changed it since backendkit wrote it'
+          : 'backendkit did not write it',
+      )
+      continue
+    }
+    writes.set(file.path, { content: file.content, mode: file.mode })
+    nextChecksums[file.path] = sha256(file.content)
+  }
+
+  // package.json: add the dependencies and scripts that are missing.
+  const pkgText = readText(path.join(root, 'package.json'))
+  try {
+    const pkg = JSON.parse(pkgText ?? '{}') as Record<string, unknown>
+    const dependencies = addMissing(pkg.dependencies as Record<string, string>, plan.dependencies)
+    const devDependencies = addMissing(
+      pkg.devDependencies as Record<string, string>,
+      plan.devDependencies,
+    )
+    const scripts = addMissing(pkg.scripts as Record<string, string>, plan.scripts)
+    const added = [
+      ...dependencies.added,
+      ...devDependencies.added,
+      ...scripts.added.map((s) => `script ${s}`),
+    ]
+    if (added.length > 0) {
+      const next = {
+        ...pkg,
+        scripts: {
+          ...(pkg.scripts as object),
+          ...Object.fromEntries(scripts.added.map((s) => [s, plan.scripts[s]])),
+        },
+        dependencies: dependencies.merged,
+        devDependencies: devDependencies.merged,
+      }
+      entries.push({
+        path: 'package.json',
+        action: 'merge',
+        recipe: 'backendkit',
+        note: `adds ${added.join(', ')}`,
+      })
+      writes.set('package.json', {
+        content: Buffer.from(`${JSON.stringify(next, null, 2)}\n`),
+        mode: 0o644,
+      })
+    }
+  } catch {
+    entries.push({
+      path: 'package.json',
+      action: 'conflict',
+      recipe: 'backendkit',
+      note: 'it is not valid JSON',
+    })
+  }
+
+  // .env.example: append the variables it does not mention yet, under each recipe's header.
+  const envText = readText(path.join(root, '.env.example')) ?? ''
+  const present = new Set([...envText.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]))
+  const blocks = adding.flatMap((name) => {
+    const vars = recipes[name].env.filter((v) => !present.has(v.name))
+    if (vars.length === 0) return []
+    return [
+      [
+        `# --- ${name} ---`,
+        ...vars.flatMap((v) => [`# ${v.description}`, `${v.name}=${v.example}`]),
+      ].join('\n'),
+    ]
+  })
+  if (blocks.length > 0) {
+    const base = envText.endsWith('\n') || envText === '' ? envText : `${envText}\n`
+    entries.push({
+      path: '.env.example',
+      action: 'merge',
+      recipe: 'backendkit',
+      note: 'adds the new variables',
+    })
+    writes.set('.env.example', {
+      content: Buffer.from(`${base}\n${blocks.join('\n\n')}\n`),
+      mode: 0o644,
+    })
+  }
+
+  // backendkit.json: record the recipes (and any convention a new recipe sets, if missing).
+  const raw = JSON.parse(readFileSync(path.join(root, CONFIG_FILE), 'utf8')) as Record<
+    string,
+    unknown
+  >
+  const extra = Object.assign({}, ...adding.map((name) => recipes[name].config ?? {}))
+  const nextConfig = {
+    ...raw,
+    ...Object.fromEntries(Object.entries(extra).filter(([key]) => !(key in raw))),
+    recipes: all.filter((name) => name !== 'core'),
+  }
+  entries.push({
+    path: CONFIG_FILE,
+    action: 'merge',
+    recipe: 'backendkit',
+    note: `records ${adding.join(', ')}`,
+  })
+  writes.set(CONFIG_FILE, {
+    content: Buffer.from(`${JSON.stringify(nextConfig, null, 2)}\n`),
+    mode: 0o644,
+  })
+  writes.set(CHECKSUMS_FILE, {
+    content: Buffer.from(
+      `${JSON.stringify({ version: backendkitVersion, files: nextChecksums }, null, 2)}\n`,
+    ),
+    mode: 0o644,
+  })
+  return { installed, adding, entries, writes }
+}

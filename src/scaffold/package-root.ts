@@ -1,0 +1,21 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+let root: string | undefined
+
+/** backendkit's own install folder (templates/ and recipes/ live there), from src/ or dist/. */
+export function packageRoot(): string {
+  if (root) return root
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const manifest = path.join(dir, 'package.json')
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'backendkit') {
+      root = dir
+      return dir
+    }
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error('cannot find the backendkit package root')
+    dir = parent
+  }
+}

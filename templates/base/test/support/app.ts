@@ -1,0 +1,59 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { type App, createApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/lib/logger.js'
+import type { AppModule } from '../../src/module.js'
+import { modules as installedModules } from '../../src/modules.js'
+
+export interface TestApp {
+  app: App
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * The real app (every installed module, or the ones given) on a free loopback port, configured
+ * from the environment plus `env`. Tests talk to it over HTTP like any client.
+ */
+export async function startApp(
+  options: { env?: Record<string, string>; modules?: readonly AppModule[] } = {},
+): Promise<TestApp> {
+  const modules = options.modules ?? installedModules
+  const config = loadConfig(
+    {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      ...options.env,
+    },
+    modules,
+  )
+  const app = await createApp({ config, logger: createLogger(config.core), modules })
+  const server = app.express.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await app.stop()
+    },
+  }
+}
+
+/** The error body every failure has. */
+export interface ErrorBody {
+  error: {
+    message: string
+    code: string
+    details?: { path: string; message: string; code: string }[]
+  }
+}
+
+/** A response's JSON body, typed by the caller (the test asserts its shape anyway). */
+export async function json<T>(response: Response): Promise<T> {
+  return (await response.json()) as T
+}

@@ -1,0 +1,157 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../support/cli.js'
+
+const temp = () => mkdtempSync(path.join(tmpdir(), 'bk-new-'))
+
+/** Every file under dir with its content, to prove a folder was left exactly as it was. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (relative: string) => {
+    for (const entry of readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      const child = path.join(relative, entry.name)
+      if (entry.isDirectory()) walk(child)
+      else out[child] = readFileSync(path.join(dir, child), 'utf8')
+    }
+  }
+  walk('')
+  return out
+}
+
+const newProject = (cwd: string, ...args: string[]) =>
+  runCli(['new', ...args, '--no-install', '--no-git'], { cwd })
+
+describe('backendkit new', () => {
+  it('writes a project: dotfiles renamed, backendkit.json valid, checksums recorded', async () => {
+    const cwd = temp()
+    const result = await newProject(cwd, 'my-api')
+    expect(result.code, result.stderr).toBe(0)
+    const root = path.join(cwd, 'my-api')
+    expect(existsSync(path.join(root, '.gitignore'))).toBe(true)
+    expect(existsSync(path.join(root, '_gitignore'))).toBe(false)
+    const config = JSON.parse(readFileSync(path.join(root, 'backendkit.json'), 'utf8'))
+    expect(config).toMatchObject({
+      name: 'my-api',
+      redis: { keyPrefix: 'my-api:' },
+      health: { ready: '/health/ready' },
+    })
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
+    expect(pkg).toMatchObject({ name: 'my-api', type: 'module', engines: { node: '>=22.12' } })
+    expect(Object.keys(pkg.scripts)).toEqual(
+      expect.arrayContaining(['dev', 'build', 'start', 'test', 'typecheck', 'lint']),
+    )
+    const sums = JSON.parse(
+      readFileSync(path.join(root, '.backendkit/checksums.json'), 'utf8'),
+    ).files
+    expect(Object.keys(sums)).toContain('src/app.ts')
+    expect(readFileSync(path.join(root, '.nvmrc'), 'utf8').trim()).toBe('24')
+    expect(result.stdout).toContain('Next steps')
+    // the staging folder is gone
+    expect(readdirSync(cwd)).toEqual(['my-api'])
+  })
+
+  it('keeps the executable bit of template files', async () => {
+    const cwd = temp()
+    await newProject(cwd, 'x')
+    for (const file of Object.keys(snapshot(path.join(cwd, 'x')))) {
+      const mode = statSync(path.join(cwd, 'x', file)).mode
+      expect(mode & 0o644, file).toBe(0o644)
+    }
+  })
+
+  it('refuses a non-empty folder (exit 2) and leaves it exactly as it was', async () => {
+    const cwd = temp()
+    const target = path.join(cwd, 'existing')
+    mkdirSync(path.join(target, 'src'), { recursive: true })
+    writeFileSync(path.join(target, 'README.md'), 'mine')
+    writeFileSync(path.join(target, 'src/app.ts'), 'my app')
+    const before = snapshot(target)
+    const result = await newProject(cwd, 'existing')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('is not empty')
+    expect(result.stderr).toContain('--force')
+    expect(snapshot(target)).toEqual(before)
+    expect(readdirSync(cwd)).toEqual(['existing'])
+  })
+
+  it('--force writes around existing files and never overwrites one', async () => {
+    const cwd = temp()
+    const target = path.join(cwd, 'existing')
+    mkdirSync(path.join(target, 'src'), { recursive: true })
+    writeFileSync(path.join(target, 'README.md'), 'mine')
+    writeFileSync(path.join(target, 'src/app.ts'), 'my app')
+    const result = await runCli(
+      ['new', 'existing', '--force', '--no-install', '--no-git', '--json'],
+      { cwd },
+    )
+    expect(result.code, result.stderr).toBe(0)
+    expect(readFileSync(path.join(target, 'README.md'), 'utf8')).toBe('mine')
+    expect(readFileSync(path.join(target, 'src/app.ts'), 'utf8')).toBe('my app')
+    expect(existsSync(path.join(target, 'src/server.ts'))).toBe(true)
+    const kept = JSON.parse(result.stdout).files.filter(
+      (f: { status: string }) => f.status === 'keep',
+    )
+    expect(kept.map((f: { path: string }) => f.path).sort()).toEqual(['README.md', 'src/app.ts'])
+    // the checksums describe only what backendkit wrote
+    const sums = JSON.parse(
+      readFileSync(path.join(target, '.backendkit/checksums.json'), 'utf8'),
+    ).files
+    expect(sums['src/app.ts']).toBeUndefined()
+    expect(sums['src/server.ts']).toBeDefined()
+  })
+
+  it('--dry-run prints the plan and writes nothing', async () => {
+    const cwd = temp()
+    const result = await newProject(cwd, 'planned', '--dry-run')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('src/app.ts')
+    expect(result.stdout).toContain('express@')
+    expect(result.stdout).toContain('Dry run: nothing was written.')
+    expect(readdirSync(cwd)).toEqual([])
+  })
+
+  it.each([
+    [['x', '--recipes', 'nope'], /Unknown recipe "nope"/],
+    [['x', '--name', 'Bad Name'], /not a valid npm package name/],
+    [['x', '--recipes', 'core', '--without', 'core'], /cannot be combined/],
+    [['x', '--pm', 'bun'], /argument 'bun' is invalid/],
+  ])('%j is a usage error that writes nothing', async (args, message) => {
+    const cwd = temp()
+    const result = await newProject(cwd, ...args)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(message)
+    expect(readdirSync(cwd)).toEqual([])
+  })
+
+  it('names the package after the folder, or --name', async () => {
+    const cwd = temp()
+    const result = await runCli(
+      ['new', 'Some Folder', '--no-install', '--no-git', '--json', '--dry-run'],
+      { cwd },
+    )
+    expect(JSON.parse(result.stdout).name).toBe('some-folder')
+    const named = await runCli(
+      ['new', 'f', '--name', '@acme/api', '--no-install', '--no-git', '--json', '--dry-run'],
+      { cwd },
+    )
+    expect(JSON.parse(named.stdout).name).toBe('@acme/api')
+  })
+
+  it('lists recipes, also as JSON', async () => {
+    const result = await runCli(['recipes', '--json'])
+    expect(result.code).toBe(0)
+    const list = JSON.parse(result.stdout)
+    expect(list[0]).toMatchObject({ name: 'core', summary: expect.any(String), requires: [] })
+    expect((await runCli(['recipes'])).stdout).toMatch(/^RECIPE\s+SUMMARY/)
+  })
+})
