@@ -1,9 +1,11 @@
 import { core } from '../../recipes/core/recipe.js'
+import { database } from '../../recipes/database/recipe.js'
 import type { Recipe } from './recipe.js'
 
 /** Every recipe, in the order they install (a recipe comes after what it requires). */
 export const recipes = {
   core,
+  database,
 } satisfies Record<string, Recipe>
 
 export type RecipeName = keyof typeof recipes

@@ -36,6 +36,7 @@ export interface HealthData {
 
 /** Each request gets at most this long, so one hung probe cannot eat a whole --wait budget. */
 const REQUEST_TIMEOUT_MS = 5_000
+const MIN_ATTEMPT_MS = 500
 
 function baseUrl(ctx: CommandContext, raw: string | undefined): URL {
   const value = raw ?? ctx.project.conventions.healthUrl
@@ -158,8 +159,11 @@ export default async function health(
   let data: HealthData
   for (;;) {
     attempts++
-    const budget = Math.max(1, Math.min(REQUEST_TIMEOUT_MS, deadline - performance.now()))
-    const timeout = options.wait ? budget : REQUEST_TIMEOUT_MS
+    // Within --wait each attempt fits the time left, but never under half a second, so the last
+    // attempt is a real one.
+    const timeout = options.wait
+      ? Math.min(REQUEST_TIMEOUT_MS, Math.max(MIN_ATTEMPT_MS, deadline - performance.now()))
+      : REQUEST_TIMEOUT_MS
     const [live, ready] = await Promise.all([probe(liveUrl, timeout), probe(readyUrl, timeout)])
     const { body, ...readiness } = ready
     const { body: _liveBody, ...liveProbe } = live
@@ -172,13 +176,13 @@ export default async function health(
       waitedMs: Math.round(performance.now() - started),
     }
     if (data.ready || !options.wait) break
-    const remaining = deadline - performance.now()
-    if (remaining <= 0) break
-    if (attempts === 1)
+    if (performance.now() + options.interval >= deadline) break
+    if (attempts === 1) {
       ctx.reporter.info(
         `Waiting up to ${options.timeout / 1000} s for ${readyUrl.href} to be ready…`,
       )
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.interval, remaining)))
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.interval))
   }
   return { data, render: (style) => render(data, style), exitCode: data.ready ? 0 : 1 }
 }

@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net'
 import { type App, createApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/lib/logger.js'
-import type { AppModule } from '../../src/module.js'
+import { type AppModule, requireService, type Services } from '../../src/module.js'
 import { modules as installedModules } from '../../src/modules.js'
 
 export interface TestApp {
   app: App
   url: string
+  /** A service a module provided (fails the test when it is missing). */
+  service<K extends keyof Services>(key: K): Services[K]
   close(): Promise<void>
 }
 
@@ -36,6 +38,7 @@ export async function startApp(
   return {
     app,
     url: `http://127.0.0.1:${port}`,
+    service: (key) => requireService(app.services, key, 'test'),
     async close() {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))

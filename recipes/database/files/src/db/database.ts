@@ -1,0 +1,58 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { Logger } from '../lib/logger.js'
+import type { Database } from './schema.js'
+
+export interface DatabaseEnv {
+  DATABASE_URL: string
+  DATABASE_REPLICA_URL?: string | undefined
+  DATABASE_POOL_MAX: number
+  DATABASE_POOL_IDLE_TIMEOUT_MS: number
+  DATABASE_CONNECT_TIMEOUT_MS: number
+  DATABASE_STATEMENT_TIMEOUT_MS: number
+}
+
+export interface Db {
+  /** The primary: every write, every transaction, and reads that must see their own writes. */
+  write: Kysely<Database>
+  /** The read replica when one is configured, else the primary: reads that tolerate lag. */
+  read: Kysely<Database>
+  hasReplica: boolean
+  destroy(): Promise<void>
+}
+
+function createPool(url: string, env: DatabaseEnv, role: string, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: env.DATABASE_POOL_MAX,
+    idleTimeoutMillis: env.DATABASE_POOL_IDLE_TIMEOUT_MS,
+    connectionTimeoutMillis: env.DATABASE_CONNECT_TIMEOUT_MS,
+    statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    application_name: `app:${role}`,
+  })
+  // An idle connection dropped by the server (restart, failover) must not crash the process;
+  // the pool replaces it on the next query.
+  pool.on('error', (error) => logger.warn({ err: error, role }, 'idle database connection lost'))
+  return pool
+}
+
+export function createDatabase(env: DatabaseEnv, logger: Logger): Db {
+  const write = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(env.DATABASE_URL, env, 'primary', logger) }),
+  })
+  const read = env.DATABASE_REPLICA_URL
+    ? new Kysely<Database>({
+        dialect: new PostgresDialect({
+          pool: createPool(env.DATABASE_REPLICA_URL, env, 'replica', logger),
+        }),
+      })
+    : write
+  return {
+    write,
+    read,
+    hasReplica: read !== write,
+    async destroy() {
+      await Promise.all([write.destroy(), read === write ? undefined : read.destroy()])
+    },
+  }
+}

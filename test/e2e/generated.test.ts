@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, symlinkSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { repoRoot, runBin } from '../support/cli.js'
+import { testServices } from '../support/env.js'
+import { useTestDatabase } from '../support/services.js'
+
+/**
+ * End to end, as a user works: the built bin generates a project, which reuses this repo's
+ * node_modules (same versions by construction), typechecks, lints, passes its own test suite
+ * against the real services, builds, boots, answers `backendkit health --wait`, and shuts down
+ * gracefully.
+ */
+
+const db = useTestDatabase('e2e')
+const children: ChildProcess[] = []
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL')
+})
+
+function npm(cwd: string, script: string, env: Record<string, string> = {}) {
+  const result = spawnSync('npm', ['run', script], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', ...env },
+  })
+  return {
+    code: result.status,
+    output: stripVTControlCharacters(`${result.stdout}\n${result.stderr}`),
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function generate(...args: string[]): Promise<string> {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bk-e2e-'))
+  const result = await runBin(['new', 'svc', '--no-install', '--no-git', ...args], { cwd })
+  expect(result.code, result.stderr).toBe(0)
+  const root = path.join(cwd, 'svc')
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'), 'dir')
+  return root
+}
+
+function boot(root: string, env: Record<string, string>): ChildProcess & { logs: () => string } {
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let logs = ''
+  child.stdout?.on('data', (chunk) => (logs += chunk))
+  child.stderr?.on('data', (chunk) => (logs += chunk))
+  children.push(child)
+  return Object.assign(child, { logs: () => logs })
+}
+
+/** A POST whose body arrives in two parts, `gapMs` apart: in flight at the server meanwhile. */
+function slowRequest(port: number, gapMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/no-such-route',
+        headers: { 'content-type': 'application/json', 'content-length': '13' },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      },
+    )
+    req.on('error', reject)
+    req.write('{"slow":')
+    setTimeout(() => req.end('true}'), gapMs)
+  })
+}
+
+describe.each([
+  ['the core-only project', ['--recipes', 'core']],
+  ['the complete project', []],
+])('%s', (_label, args) => {
+  it('typechecks, lints, passes its own tests, builds, boots, is healthy and stops gracefully', {
+    timeout: 180_000,
+  }, async () => {
+    const root = await generate(...args)
+    const complete = args.length === 0
+    for (const script of ['typecheck', 'lint']) {
+      const run = npm(root, script)
+      expect(run.code, run.output).toBe(0)
+    }
+    const tests = npm(root, 'test', { TEST_DATABASE_URL: testServices.postgresAdminUrl })
+    expect(tests.code, tests.output).toBe(0)
+    expect(tests.output).toMatch(/Tests\s+\d+ passed/)
+    const build = npm(root, 'build')
+    expect(build.code, build.output).toBe(0)
+
+    const port = await freePort()
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...(complete ? { DATABASE_URL: db.url } : {}),
+    }
+    const server = boot(root, env)
+    // backendkit.json says :3000; the test's server is on a free port, so name it.
+    const probe = await runBin(
+      [
+        'health',
+        `http://127.0.0.1:${port}`,
+        '--wait',
+        '--timeout',
+        '20s',
+        '--interval',
+        '200ms',
+        '--json',
+      ],
+      { cwd: root },
+    )
+    expect(probe.code, `${probe.stdout}\n${server.logs()}`).toBe(0)
+    const report = JSON.parse(probe.stdout)
+    if (complete)
+      expect(report.readiness.checks.map((c: { name: string }) => c.name)).toContain('postgres')
+
+    // SIGTERM with requests in flight: every one completes, then the process exits 0.
+    const inFlight = Array.from({ length: 8 }, () => slowRequest(port, 600))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    server.kill('SIGTERM')
+    const statuses = await Promise.all(inFlight)
+    expect(statuses).toEqual(Array(8).fill(404))
+    const [exitCode] = await once(server, 'exit')
+    expect(exitCode, server.logs()).toBe(0)
+  })
+})
+
+describe('the complete project with its database unreachable', () => {
+  it('boots, answers live, reports readiness 503, and `backendkit health` exits 1', {
+    timeout: 120_000,
+  }, async () => {
+    const root = await generate()
+    expect(npm(root, 'build').code).toBe(0)
+    const port = await freePort()
+    const server = boot(root, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere',
+      DATABASE_CONNECT_TIMEOUT_MS: '300',
+    })
+    const live = await runBin(
+      [
+        'health',
+        `http://127.0.0.1:${port}`,
+        '--wait',
+        '--timeout',
+        '3s',
+        '--interval',
+        '200ms',
+        '--json',
+      ],
+      { cwd: root },
+    )
+    expect(live.code).toBe(1)
+    const report = JSON.parse(live.stdout)
+    expect(report.live.status, `${live.stdout}\n${server.logs()}`).toBe(200)
+    expect(report.readiness.status).toBe(503)
+    expect(report.readiness.checks).toContainEqual(
+      expect.objectContaining({ name: 'postgres', status: 'down' }),
+    )
+    server.kill('SIGTERM')
+    await once(server, 'exit')
+  })
+})
