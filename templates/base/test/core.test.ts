@@ -234,3 +234,28 @@ describe('modules stop on close', () => {
     expect(stopped).toContain('demo')
   })
 })
+
+describe('logging', () => {
+  it('redacts credentials from log lines', async () => {
+    const { Writable } = await import('node:stream')
+    const { pino } = await import('pino')
+    const { redactedPaths } = await import('../src/lib/logger.js')
+    const lines: string[] = []
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk))
+        done()
+      },
+    })
+    const logger = pino({ redact: { paths: redactedPaths, censor: '[redacted]' } }, sink)
+    logger.info(
+      { password: 'hunter2', user: { id: 1, passwordHash: '$2b$12$abc' }, token: 'eyJ' },
+      'login',
+    )
+    const line = lines.join('')
+    expect(line).not.toContain('hunter2')
+    expect(line).not.toContain('$2b$12$abc')
+    expect(line).not.toContain('eyJ')
+    expect(line).toContain('"id":1')
+  })
+})
