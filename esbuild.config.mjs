@@ -80,3 +80,27 @@ await build({
   plugins: [builtins],
   logLevel: 'warning',
 })
+
+// The JSON Schema of backendkit.json, from the same zod schema the CLI validates with; generated
+// projects reference it in "$schema" for editor completion and checks.
+const schemaModule = 'dist/.project-config.mjs'
+await build({
+  entryPoints: ['src/core/project-config.ts'],
+  outfile: schemaModule,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  external: ['zod'],
+  logLevel: 'warning',
+})
+const { projectConfigSchema } = await import(`./${schemaModule}`)
+const { z } = await import('zod')
+const { rmSync, writeFileSync } = await import('node:fs')
+const jsonSchema = {
+  title: 'backendkit.json',
+  description:
+    "A backendkit project's conventions, shared by the service and the operate commands.",
+  ...z.toJSONSchema(projectConfigSchema, { io: 'input' }),
+}
+writeFileSync('dist/backendkit.schema.json', `${JSON.stringify(jsonSchema, null, 2)}\n`)
+rmSync(schemaModule)

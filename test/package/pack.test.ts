@@ -18,9 +18,22 @@ describe('the published package', () => {
     ) as [{ files: { path: string }[] }]
     const files = pack.files.map((f) => f.path)
     expect(files).toEqual(
-      expect.arrayContaining(['bin/backendkit.js', 'dist/cli.js', 'package.json', 'README.md']),
+      expect.arrayContaining([
+        'bin/backendkit.js',
+        'dist/cli.js',
+        'dist/backendkit.schema.json',
+        'templates/base/src/app.ts',
+        'recipes/database/files/src/db/module.ts',
+        'package.json',
+        'README.md',
+      ]),
     )
-    const stray = files.filter((f) => /^(src|test|bench|\.ci)\/|^(tsconfig|vitest|biome)/.test(f))
+    // recipe manifests are compiled into dist/; their template files ship as they are
+    const stray = files.filter((f) =>
+      /^(src|test|bench|\.ci)\/|^(tsconfig|vitest|biome|esbuild)|^recipes\/[^/]+\/recipe\.ts$/.test(
+        f,
+      ),
+    )
     expect(stray).toEqual([])
   })
 

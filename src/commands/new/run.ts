@@ -43,7 +43,8 @@ export interface NewData {
 }
 
 function renderNew(data: NewData, cwd: string, style: Style): string {
-  const where = path.relative(cwd, data.dir) || '.'
+  const relative = path.relative(cwd, data.dir)
+  const where = relative.startsWith('..') ? data.dir : relative || '.'
   const lines: string[] = []
   if (data.dryRun) {
     lines.push(
