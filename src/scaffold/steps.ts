@@ -42,12 +42,13 @@ export interface StepResult {
 
 /** Installs dependencies; a failure keeps the project and says exactly what to run. */
 export async function installDependencies(
-  ctx: Pick<CommandContext, 'reporter' | 'interactive'>,
+  ctx: Pick<CommandContext, 'reporter' | 'interactive' | 'io'>,
   cwd: string,
   pm: PackageManager,
 ): Promise<StepResult> {
   const { execa } = await import('execa')
-  const command = `cd ${path.relative(process.cwd(), cwd) || '.'} && ${pm} install`
+  const relative = path.relative(ctx.io.cwd, cwd)
+  const command = `cd ${relative.startsWith('..') ? cwd : relative || '.'} && ${pm} install`
   let spinner:
     | { start(msg: string): void; stop(msg: string): void; error(msg: string): void }
     | undefined
@@ -58,7 +59,14 @@ export async function installDependencies(
   } else {
     ctx.reporter.info(`Installing dependencies with ${pm}…`)
   }
-  const result = await execa(pm, ['install'], { cwd, reject: false, stdin: 'ignore', all: true })
+  const result = await execa(pm, ['install'], {
+    cwd,
+    env: ctx.io.env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+  })
   if (result.exitCode === 0 && !result.failed) {
     spinner?.stop('Dependencies installed')
     return { ok: true, command }
@@ -69,9 +77,13 @@ export async function installDependencies(
 }
 
 /** git init + a first commit; skipped inside an existing repository, never fatal. */
-export async function initGit(cwd: string): Promise<StepResult & { skipped?: string }> {
+export async function initGit(
+  ctx: Pick<CommandContext, 'io'>,
+  cwd: string,
+): Promise<StepResult & { skipped?: string }> {
   const { execa } = await import('execa')
-  const git = (...args: string[]) => execa('git', args, { cwd, reject: false, stdin: 'ignore' })
+  const git = (...args: string[]) =>
+    execa('git', args, { cwd, env: ctx.io.env, extendEnv: false, reject: false, stdin: 'ignore' })
   const command = 'git init && git add -A && git commit -m "Initial commit"'
   const inside = await git('rev-parse', '--is-inside-work-tree')
   if (inside.failed && (inside as { code?: string }).code === 'ENOENT') {

@@ -155,3 +155,52 @@ describe('backendkit new', () => {
     expect((await runCli(['recipes'])).stdout).toMatch(/^RECIPE\s+SUMMARY/)
   })
 })
+
+describe('backendkit new: installing and git', () => {
+  it('an install failure keeps the project and prints the exact command to retry (exit 1)', async () => {
+    const { chmodSync, mkdirSync: mkdir, writeFileSync: write } = await import('node:fs')
+    const fakeBin = mkdtempSync(path.join(tmpdir(), 'bk-fakebin-'))
+    write(path.join(fakeBin, 'npm'), '#!/bin/sh\necho "npm ERR! network unreachable" >&2\nexit 1\n')
+    chmodSync(path.join(fakeBin, 'npm'), 0o755)
+    const cwd = temp()
+    mkdir(cwd, { recursive: true })
+    const result = await runCli(['new', 'svc', '--yes', '--no-git'], {
+      cwd,
+      env: { PATH: `${fakeBin}:${process.env.PATH}` },
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('npm ERR! network unreachable')
+    expect(result.stderr).toMatch(/hint: The project is written; retry with: cd svc && npm install/)
+    expect(existsSync(path.join(cwd, 'svc/src/app.ts'))).toBe(true)
+  })
+
+  it('creates a git repository with a first commit', async () => {
+    const cwd = temp()
+    const result = await runCli(['new', 'svc', '--yes', '--no-install', '--json'], {
+      cwd,
+      env: {
+        GIT_AUTHOR_NAME: 'T',
+        GIT_AUTHOR_EMAIL: 't@example.com',
+        GIT_COMMITTER_NAME: 'T',
+        GIT_COMMITTER_EMAIL: 't@example.com',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'user.email',
+        GIT_CONFIG_VALUE_0: 't@example.com',
+      },
+    })
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout).git).toMatchObject({ ok: true })
+    const { execFileSync } = await import('node:child_process')
+    const log = execFileSync('git', ['log', '--oneline'], {
+      cwd: path.join(cwd, 'svc'),
+      encoding: 'utf8',
+    })
+    expect(log).toContain('Initial commit from backendkit')
+    const status = execFileSync('git', ['status', '--porcelain'], {
+      cwd: path.join(cwd, 'svc'),
+      encoding: 'utf8',
+    })
+    expect(status).toBe('')
+  })
+})

@@ -180,7 +180,7 @@ export default async function newProject(
   if (answers.install) {
     data.install = { ...(await installDependencies(ctx, target, answers.pm)), ran: true }
   }
-  if (answers.git) data.git = await initGit(target)
+  if (answers.git) data.git = await initGit(ctx, target)
   if (data.install && !data.install.ok) {
     // The project stays: only the install failed.
     ctx.reporter.info(render(ctx.style))
