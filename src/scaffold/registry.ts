@@ -1,3 +1,4 @@
+import { auth } from '../../recipes/auth/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
 import type { Recipe } from './recipe.js'
@@ -6,6 +7,7 @@ import type { Recipe } from './recipe.js'
 export const recipes = {
   core,
   database,
+  auth,
 } satisfies Record<string, Recipe>
 
 export type RecipeName = keyof typeof recipes

@@ -156,6 +156,7 @@ describe('the complete project with its database unreachable', () => {
       HOST: '127.0.0.1',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere',
       DATABASE_CONNECT_TIMEOUT_MS: '300',
+      JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123',
     })
     const live = await runBin(
       [

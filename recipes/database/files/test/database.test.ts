@@ -33,7 +33,10 @@ describe('database module', () => {
       replica.url,
       "create table whoami (name text); insert into whoami values ('replica')",
     )
-    app = await startApp({ env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URL: replica.url } })
+    app = await startApp({
+      modules: [database],
+      env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URL: replica.url },
+    })
   })
   afterAll(() => app.close())
 
@@ -67,7 +70,7 @@ describe('database module', () => {
           "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name like 'app:%'",
         )
       )[0].n
-    const other = await startApp({ env: { DATABASE_URL: scratch.url } })
+    const other = await startApp({ modules: [database], env: { DATABASE_URL: scratch.url } })
     await sql`select 1`.execute(other.service('db').write)
     expect(await connections()).toBe(1)
     await other.close()
@@ -79,6 +82,7 @@ describe('database module', () => {
 describe('database readiness and configuration', () => {
   it('an unreachable database makes readiness 503, the process stays up', async () => {
     const app = await startApp({
+      modules: [database],
       env: {
         DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere',
         DATABASE_CONNECT_TIMEOUT_MS: '500',

@@ -1,0 +1,290 @@
+import { createSecretKey } from 'node:crypto'
+import { SignJWT } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { auth } from '../src/auth/module.js'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { database } from '../src/db/module.js'
+import { type ErrorBody, json, startApp, type TestApp } from './support/app.js'
+import { authTestEnv, post, refreshCookieOf, signUp } from './support/auth.js'
+import { useTestDatabase } from './support/database.js'
+
+const db = useTestDatabase()
+let app: TestApp
+let url: string
+
+beforeAll(async () => {
+  app = await startApp({ modules: [database, auth], env: { DATABASE_URL: db.url, ...authTestEnv } })
+  url = app.url
+})
+afterAll(() => app.close())
+
+describe('register', () => {
+  it('creates a user: 201 with id, email, username, role and nothing secret', async () => {
+    const res = await post(`${url}/api/auth/register`, {
+      email: 'Reg@Example.com',
+      username: 'reg_1',
+      password: 'correct horse battery',
+    })
+    expect(res.status).toBe(201)
+    const body = await res.text()
+    expect(JSON.parse(body)).toEqual({
+      id: expect.any(String),
+      email: 'Reg@Example.com',
+      username: 'reg_1',
+      role: 'user',
+    })
+    expect(body).not.toMatch(/argon2|password/i)
+  })
+
+  it('409 for an email already registered, whatever its case', async () => {
+    const res = await post(`${url}/api/auth/register`, {
+      email: 'reg@example.COM',
+      username: 'reg_2',
+      password: 'correct horse battery',
+    })
+    expect(res.status).toBe(409)
+    expect((await json<ErrorBody>(res)).error.code).toBe('CONFLICT')
+  })
+
+  it.each([
+    [{ email: 'not-an-email', username: 'abc', password: 'long enough pw' }],
+    [{ email: 'a@b.io', username: 'ab', password: 'long enough pw' }],
+    [{ email: 'a@b.io', username: 'abc', password: 'short' }],
+    [{ email: 'a@b.io', username: 'abc', password: 'long enough pw', role: 'admin' }],
+    [
+      {
+        email: 'a@b.io',
+        username: 'abc',
+        password: 'long enough pw',
+        id: '00000000-0000-0000-0000-000000000000',
+      },
+    ],
+  ])('422 for %j (a client can never choose its role)', async (body) => {
+    const res = await post(`${url}/api/auth/register`, body)
+    expect(res.status).toBe(422)
+  })
+})
+
+describe('login', () => {
+  it('200 {accessToken} and an HttpOnly, Secure-capable, SameSite=Strict refresh cookie scoped to /api/auth', async () => {
+    const secure = await startApp({
+      modules: [database, auth],
+      env: { DATABASE_URL: db.url, ...authTestEnv, AUTH_COOKIE_SECURE: 'true' },
+    })
+    try {
+      const { user, password } = await signUp(secure.url)
+      const res = await post(`${secure.url}/api/auth/login`, { email: user.email, password })
+      expect(res.status).toBe(200)
+      expect(Object.keys(await json<object>(res))).toEqual(['accessToken'])
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('refresh_token='))
+      expect(cookie).toMatch(/HttpOnly/i)
+      expect(cookie).toMatch(/Secure/i)
+      expect(cookie).toMatch(/SameSite=Strict/i)
+      expect(cookie).toMatch(/Path=\/api\/auth/)
+      expect(cookie).toMatch(/Max-Age=604800/)
+    } finally {
+      await secure.close()
+    }
+  })
+
+  it('answers an unknown email and a wrong password identically, in comparable time', async () => {
+    const { user } = await signUp(url)
+    const attempt = async (email: string) => {
+      const started = performance.now()
+      const res = await post(`${url}/api/auth/login`, { email, password: 'wrong password!' })
+      return { status: res.status, body: await res.text(), ms: performance.now() - started }
+    }
+    const wrong = await attempt(user.email)
+    const unknown = await attempt('nobody-here@example.com')
+    expect(unknown.status).toBe(401)
+    expect(wrong.status).toBe(401)
+    expect(unknown.body).toBe(wrong.body)
+    expect(JSON.parse(unknown.body)).toEqual({
+      error: { message: 'Invalid credentials', code: 'INVALID_CREDENTIALS' },
+    })
+    // Both verify an argon2id hash: the unknown email is not answered measurably faster.
+    const samples = async (email: string) => {
+      const times: number[] = []
+      for (let i = 0; i < 5; i++) times.push((await attempt(email)).ms)
+      return times.sort((a, b) => a - b)[2] as number
+    }
+    const [knownMs, unknownMs] = [
+      await samples(user.email),
+      await samples('nobody-here@example.com'),
+    ]
+    expect(unknownMs).toBeGreaterThan(knownMs * 0.5)
+  })
+})
+
+describe('access tokens', () => {
+  it('a valid token is accepted by requireAuth-protected routes (checked via refresh round trip)', async () => {
+    const session = await signUp(url)
+    expect(session.accessToken.split('.')).toHaveLength(3)
+  })
+
+  const forge = async (
+    claims: Record<string, unknown>,
+    options: { secret?: string; alg?: string; typ?: string; exp?: number } = {},
+  ) => {
+    const key = createSecretKey(Buffer.from(options.secret ?? authTestEnv.JWT_SECRET))
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: options.typ ?? 'at+jwt' })
+      .setSubject('00000000-0000-0000-0000-000000000001')
+      .setIssuer(authTestEnv.JWT_ISSUER)
+      .setAudience(authTestEnv.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + 600)
+    return jwt.sign(key)
+  }
+
+  it('a well-formed token signed with our key passes (control for the cases below)', async () => {
+    const token = await forge({ role: 'user' })
+    const { AccessTokens } = await import('../src/auth/access-tokens.js')
+    const verifier = new AccessTokens({
+      secret: authTestEnv.JWT_SECRET,
+      issuer: authTestEnv.JWT_ISSUER,
+      audience: authTestEnv.JWT_AUDIENCE,
+      ttlSeconds: 900,
+    })
+    await expect(verifier.verify(token)).resolves.toMatchObject({ role: 'user' })
+  })
+
+  it.each([
+    [
+      'alg=none',
+      async () => {
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString(
+          'base64url',
+        )
+        const payload = Buffer.from(
+          JSON.stringify({
+            sub: 'x',
+            role: 'admin',
+            iss: authTestEnv.JWT_ISSUER,
+            aud: authTestEnv.JWT_AUDIENCE,
+            exp: Math.floor(Date.now() / 1000) + 600,
+            iat: Math.floor(Date.now() / 1000),
+          }),
+        ).toString('base64url')
+        return `${header}.${payload}.`
+      },
+    ],
+    [
+      'a tampered payload',
+      async () => {
+        const [header, , signature] = (await forge({ role: 'user' })).split('.')
+        const payload = Buffer.from(JSON.stringify({ sub: 'x', role: 'admin' })).toString(
+          'base64url',
+        )
+        return `${header}.${payload}.${signature}`
+      },
+    ],
+    ['another key', () => forge({ role: 'admin' }, { secret: 'x'.repeat(48) })],
+    [
+      'an expired token (beyond the 60 s skew)',
+      () => forge({ role: 'user' }, { exp: Math.floor(Date.now() / 1000) - 120 }),
+    ],
+    ['a wrong type', () => forge({ role: 'user' }, { typ: 'JWT' })],
+    ['HS512 (not allowed)', () => forge({ role: 'user' }, { alg: 'HS512' })],
+  ])('rejects %s', async (_name, make) => {
+    const token = await make()
+    const { AccessTokens } = await import('../src/auth/access-tokens.js')
+    const verifier = new AccessTokens({
+      secret: authTestEnv.JWT_SECRET,
+      issuer: authTestEnv.JWT_ISSUER,
+      audience: authTestEnv.JWT_AUDIENCE,
+      ttlSeconds: 900,
+    })
+    await expect(verifier.verify(token)).rejects.toThrow()
+  })
+})
+
+describe('refresh and logout', () => {
+  const refresh = (cookie: string) => post(`${url}/api/auth/refresh`, {}, { cookie })
+
+  it('rotates: a new access token and a new refresh cookie; the old one is spent', async () => {
+    const session = await signUp(url)
+    const res = await refresh(session.refreshCookie)
+    expect(res.status).toBe(200)
+    expect((await json<{ accessToken: string }>(res)).accessToken).toEqual(expect.any(String))
+    const next = refreshCookieOf(res)
+    expect(next).toBeDefined()
+    expect(next).not.toBe(session.refreshCookie)
+    expect((await refresh(next as string)).status).toBe(200)
+  })
+
+  it('reuse of a rotated token revokes the whole family', async () => {
+    const session = await signUp(url)
+    const first = await refresh(session.refreshCookie)
+    const successor = refreshCookieOf(first) as string
+    const reuse = await refresh(session.refreshCookie)
+    expect(reuse.status).toBe(401)
+    expect((await json<ErrorBody>(reuse)).error.code).toBe('INVALID_REFRESH_TOKEN')
+    // the thief's replay killed the legitimate successor too
+    expect((await refresh(successor)).status).toBe(401)
+  })
+
+  it('two concurrent refreshes with one token: at most one succeeds', async () => {
+    const session = await signUp(url)
+    const results = await Promise.all([
+      refresh(session.refreshCookie),
+      refresh(session.refreshCookie),
+    ])
+    expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1)
+  })
+
+  it('logout revokes the session: 204, and the refresh token no longer works', async () => {
+    const session = await signUp(url)
+    const res = await post(`${url}/api/auth/logout`, {}, { cookie: session.refreshCookie })
+    expect(res.status).toBe(204)
+    expect((await refresh(session.refreshCookie)).status).toBe(401)
+  })
+
+  it('an access token is never accepted as a refresh token, nor a refresh token as an access token', async () => {
+    const session = await signUp(url)
+    expect((await refresh(`refresh_token=${session.accessToken}`)).status).toBe(401)
+    const refreshValue = session.refreshCookie.split('=')[1] as string
+    const { AccessTokens } = await import('../src/auth/access-tokens.js')
+    const verifier = new AccessTokens({
+      secret: authTestEnv.JWT_SECRET,
+      issuer: authTestEnv.JWT_ISSUER,
+      audience: authTestEnv.JWT_AUDIENCE,
+      ttlSeconds: 900,
+    })
+    await expect(verifier.verify(refreshValue)).rejects.toThrow()
+  })
+
+  it('revokeAllForUser ends every session of a user', async () => {
+    const session = await signUp(url)
+    const second = await post(`${url}/api/auth/login`, {
+      email: session.user.email,
+      password: session.password,
+    })
+    const otherCookie = refreshCookieOf(second) as string
+    await app.service('auth').refreshTokens.revokeAllForUser(session.user.id)
+    expect((await refresh(session.refreshCookie)).status).toBe(401)
+    expect((await refresh(otherCookie)).status).toBe(401)
+  })
+
+  it('no refresh cookie: 401', async () => {
+    expect((await post(`${url}/api/auth/refresh`, {})).status).toBe(401)
+  })
+})
+
+describe('configuration', () => {
+  it.each([
+    [{}, /JWT_SECRET: is required/],
+    [{ JWT_SECRET: 'too-short' }, /JWT_SECRET: must be at least 32 bytes/],
+    [
+      { JWT_SECRET: 'dev-only-change-me-to-48-random-bytes-from-openssl', NODE_ENV: 'production' },
+      /JWT_SECRET: is the example value/,
+    ],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y', ...env }, [database, auth])).toThrow(
+      ConfigError,
+    )
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y', ...env }, [database, auth])).toThrow(
+      message,
+    )
+  })
+})
