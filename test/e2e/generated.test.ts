@@ -111,7 +111,9 @@ describe.each([
     const env = {
       PORT: String(port),
       HOST: '127.0.0.1',
-      ...(complete ? { DATABASE_URL: db.url } : {}),
+      ...(complete
+        ? { DATABASE_URL: db.url, JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123' }
+        : {}),
     }
     const server = boot(root, env)
     // backendkit.json says :3000; the test's server is on a free port, so name it.
