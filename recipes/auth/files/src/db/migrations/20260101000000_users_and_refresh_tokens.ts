@@ -11,7 +11,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('role', 'text', (col) =>
       col.notNull().defaultTo('user').check(sql`role in ('user', 'admin')`),
     )
-    .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    .addColumn('created_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute()
   // Case-insensitive uniqueness: Alice@x.io and alice@x.io are one account.
@@ -32,7 +32,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('token_hash', 'text', (col) => col.notNull().unique())
     .addColumn('expires_at', 'timestamptz', (col) => col.notNull())
     .addColumn('revoked_at', 'timestamptz')
-    .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    .addColumn('created_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`now()`))
     .execute()
   await db.schema
     .createIndex('refresh_tokens_family_id')

@@ -1,0 +1,29 @@
+import type { Selectable } from 'kysely'
+import type { PublicUser } from '../auth/schema.js'
+import type { CommentsTable, PostsTable } from './schema.js'
+
+/** The response shapes: camelCase, and only what a client may see. */
+export const presentUser = (u: PublicUser) => ({
+  id: u.id,
+  email: u.email,
+  username: u.username,
+  role: u.role,
+  createdAt: u.created_at,
+})
+
+export const presentPost = (p: Selectable<PostsTable>) => ({
+  id: p.id,
+  authorId: p.author_id,
+  title: p.title,
+  body: p.body,
+  createdAt: p.created_at,
+  updatedAt: p.updated_at,
+})
+
+export const presentComment = (c: Selectable<CommentsTable>) => ({
+  id: c.id,
+  postId: c.post_id,
+  authorId: c.author_id,
+  body: c.body,
+  createdAt: c.created_at,
+})
