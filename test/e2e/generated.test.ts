@@ -9,7 +9,7 @@ import { stripVTControlCharacters } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, runBin } from '../support/cli.js'
 import { testServices } from '../support/env.js'
-import { useTestDatabase } from '../support/services.js'
+import { queryDatabase, useTestDatabase } from '../support/services.js'
 
 /**
  * End to end, as a user works: the built bin generates a project, which reuses this repo's
@@ -107,6 +107,35 @@ describe.each([
     const build = npm(root, 'build')
     expect(build.code, build.output).toBe(0)
 
+    if (complete) {
+      // The deploy steps: backendkit migrates the generated migrations, then the seed runs.
+      const migrate = await runBin(['migrate', 'up', '--json'], {
+        cwd: root,
+        env: { DATABASE_URL: db.url },
+      })
+      expect(migrate.code, migrate.stderr).toBe(0)
+      expect(JSON.parse(migrate.stdout).migrations.length).toBeGreaterThanOrEqual(2)
+      const check = await runBin(['migrate', 'status', '--check'], {
+        cwd: root,
+        env: { DATABASE_URL: db.url },
+      })
+      expect(check.code, check.stdout).toBe(0)
+      const seedEnv = {
+        DATABASE_URL: db.url,
+        ADMIN_EMAIL: 'root@example.com',
+        ADMIN_PASSWORD: 'a long admin password',
+      }
+      for (let run = 0; run < 2; run++) {
+        const seed = npm(root, 'db:seed', seedEnv)
+        expect(seed.code, seed.output).toBe(0)
+      }
+      const admins = await queryDatabase<{ role: string }>(
+        db.url,
+        "select role from users where email = 'root@example.com'",
+      )
+      expect(admins).toEqual([{ role: 'admin' }])
+    }
+
     const port = await freePort()
     const env = {
       PORT: String(port),
@@ -132,6 +161,36 @@ describe.each([
     )
     expect(probe.code, `${probe.stdout}\n${server.logs()}`).toBe(0)
     const report = JSON.parse(probe.stdout)
+    if (complete) {
+      // The API answers as its route table says, on the migrated database.
+      const base = `http://127.0.0.1:${port}/api/auth`
+      const send = (path: string, body: unknown) =>
+        fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      expect(
+        (
+          await send('/register', {
+            email: 'e2e@example.com',
+            username: 'e2e_user',
+            password: 'e2e password 123',
+          })
+        ).status,
+      ).toBe(201)
+      const login = await send('/login', {
+        email: 'root@example.com',
+        password: 'a long admin password',
+      })
+      expect(login.status).toBe(200)
+      const { accessToken } = (await login.json()) as { accessToken: string }
+      const users = await fetch(`http://127.0.0.1:${port}/api/users`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      })
+      expect(users.status).toBe(200)
+      expect(((await users.json()) as { meta: { total: number } }).meta.total).toBe(2)
+    }
     if (complete)
       expect(report.readiness.checks.map((c: { name: string }) => c.name)).toContain('postgres')
 

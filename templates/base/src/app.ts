@@ -109,7 +109,10 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       originAgentCluster: false,
     }),
   )
-  app.use(cors({ origin: config.core.CORS_ORIGINS, credentials: true }))
+  // With no allowed origin there is nothing for CORS to grant: browsers' same-origin policy holds.
+  if (config.core.CORS_ORIGINS.length > 0) {
+    app.use(cors({ origin: config.core.CORS_ORIGINS, credentials: true }))
+  }
   // 4. probes: answered before maintenance mode, rate limits or auth can refuse them;
   app.use('/health', healthRoutes(readiness))
   // 5. modules that refuse cheaply (maintenance, rate limits) before a body is read;

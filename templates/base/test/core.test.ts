@@ -110,6 +110,19 @@ describe('the middleware chain', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull()
   })
 
+  it('grants no cross-origin access when no origin is configured', async () => {
+    const closed = await startApp({ modules })
+    try {
+      const res = await fetch(`${closed.url}/demo/greeting`, {
+        headers: { origin: 'https://app.example' },
+      })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('access-control-allow-origin')).toBeNull()
+    } finally {
+      await closed.close()
+    }
+  })
+
   it('runs module middleware at its stage and mounts module routes with their config', async () => {
     const res = await fetch(`${server.url}/demo/greeting`)
     expect(res.headers.get('x-demo-stage')).toBe('before-parsing')

@@ -1,0 +1,91 @@
+// Shared by the HTTP benchmarks: start servers as child processes, load them with autocannon
+// in alternation, and report req/s, p99 and the server's own CPU time per request.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import autocannon from 'autocannon'
+import { median } from './lib.js'
+
+export const CONNECTIONS = 64
+export const DURATION_S = 5
+export const ROUNDS = 3
+
+/** The bare Express 5 baseline every HTTP benchmark compares with. */
+export const bareExpressServer = `
+import express from 'express'
+const app = express()
+app.get('/json', (_req, res) => { res.json({ hello: 'world' }) })
+app.listen(0, '127.0.0.1', function () { process.send(this.address().port) })
+process.on('message', () => process.send(process.cpuUsage()))
+`
+
+/** A server script must send its port over IPC once listening, and its cpuUsage() when asked. */
+export async function startServer(cwd, file, env = {}) {
+  const child = spawn(process.execPath, [file], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const [port] = await once(child, 'message')
+  return { child, base: `http://127.0.0.1:${port}` }
+}
+
+async function cpuMicros(child) {
+  child.send('cpu')
+  const [usage] = await once(child, 'message')
+  return usage.user + usage.system
+}
+
+/**
+ * req/s swings by ±20 % between runs on this VM; the server's CPU time per request does not, so
+ * both are reported.
+ */
+async function load(target) {
+  const before = await cpuMicros(target.server.child)
+  const result = await autocannon({
+    url: target.url,
+    headers: target.headers,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  })
+  const cpu = (await cpuMicros(target.server.child)) - before
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  }
+  return {
+    reqPerSec: result.requests.average,
+    p99Ms: result.latency.p99,
+    cpu: cpu / result.requests.total,
+  }
+}
+
+/** Loads each target (url + optional headers) in turn, ROUNDS times; medians per target. */
+export async function compareTargets(targets) {
+  for (const target of Object.values(targets)) {
+    await autocannon({
+      url: target.url,
+      headers: target.headers,
+      connections: CONNECTIONS,
+      duration: 2,
+    }) // JIT warm-up
+  }
+  const samples = Object.fromEntries(Object.keys(targets).map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, target] of Object.entries(targets)) samples[name].push(await load(target))
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, list]) => [
+      name,
+      {
+        reqPerSec: Math.round(median(list.map((s) => s.reqPerSec))),
+        p99Ms: median(list.map((s) => s.p99Ms)),
+        cpuMicrosPerRequest: Math.round(median(list.map((s) => s.cpu))),
+      },
+    ]),
+  )
+}
+
+export const ratio = (a, b) => Math.round((a / b) * 100) / 100
+
+export function line(label, r) {
+  return `${label.padEnd(28)} ${r.reqPerSec} req/s   p99 ${r.p99Ms} ms   ${r.cpuMicrosPerRequest} µs CPU/request`
+}
