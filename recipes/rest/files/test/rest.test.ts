@@ -84,6 +84,36 @@ describe('users', () => {
     expect(await list.text()).not.toMatch(/password|argon2/i)
   })
 
+  it.each([
+    ['no token', undefined],
+    ['garbage', 'Bearer not.a.jwt'],
+    [
+      'alg=none',
+      'Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ4Iiwicm9sZSI6ImFkbWluIn0.',
+    ],
+    [
+      'a token signed with another key',
+      'Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4Iiwicm9sZSI6ImFkbWluIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJl',
+    ],
+    ['a refresh token used as an access token', 'refresh'],
+  ])('401 with %s', async (_name, header) => {
+    const value = header === 'refresh' ? `Bearer ${alice.refreshCookie.split('=')[1]}` : header
+    const res = await fetch(`${url}/api/users`, { headers: value ? { authorization: value } : {} })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
+  })
+
+  it('a tampered token (payload changed, signature kept) is 401', async () => {
+    const [header, payload, signature] = alice.accessToken.split('.')
+    const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString())
+    const forged = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url')
+    const res = await call('DELETE', `/api/users/${bob.user.id}`, {
+      ...alice,
+      accessToken: `${header}.${forged}.${signature}`,
+    })
+    expect(res.status).toBe(401)
+  })
+
   it('404 for a user that does not exist; 422 for an id that is not one', async () => {
     expect((await call('GET', '/api/users/00000000-0000-4000-8000-000000000000', bob)).status).toBe(
       404,
