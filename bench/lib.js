@@ -31,3 +31,19 @@ export function compareProcesses(candidates, { runs = 25, warmup = 3 } = {}) {
     Object.entries(samples).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]),
   )
 }
+
+/** The PostgreSQL server benchmarks create their scratch databases on. */
+export const adminDatabaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** Runs one statement on the admin connection (create / drop database). */
+export async function adminSql(statement) {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: adminDatabaseUrl })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}

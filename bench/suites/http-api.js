@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import {
   bareExpressServer,
   CONNECTIONS,
@@ -17,10 +16,10 @@ import {
   ratio,
   startServer,
 } from '../http.js'
+import { adminDatabaseUrl, adminSql } from '../lib.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const bin = path.join(repo, 'bin/backendkit.js')
-const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 const apiServer = `
 import { createApp } from './dist/app.js'
@@ -32,16 +31,6 @@ const app = await createApp({ config, logger: createLogger(config.core), modules
 const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
 process.on('message', () => process.send(process.cpuUsage()))
 `
-
-async function sql(statement) {
-  const client = new pg.Client({ connectionString: admin })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
 
 async function postJson(url, body, headers = {}) {
   const res = await fetch(url, {
@@ -58,11 +47,11 @@ export const description = `complete service API vs bare Express 5, ${CONNECTION
 export async function run() {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bk-bench-api-'))
   const database = `bench_api_${process.pid}`
-  const url = new URL(admin)
+  const url = new URL(adminDatabaseUrl)
   url.pathname = `/${database}`
   const servers = []
   try {
-    await sql(`create database ${database}`)
+    await adminSql(`create database ${database}`)
     if (
       spawnSync(process.execPath, [bin, 'new', 'svc', '--no-install', '--no-git'], { cwd })
         .status !== 0
@@ -113,7 +102,7 @@ export async function run() {
     }
   } finally {
     for (const server of servers) server.child.kill()
-    await sql(`drop database if exists ${database} with (force)`)
+    await adminSql(`drop database if exists ${database} with (force)`)
     rmSync(cwd, { recursive: true, force: true })
   }
 }

@@ -5,13 +5,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
-import { median } from '../lib.js'
+import { adminDatabaseUrl, adminSql, median } from '../lib.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const bin = path.join(repo, 'bin/backendkit.js')
 const tsx = path.join(repo, 'node_modules/tsx/dist/cli.mjs')
-const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const ROUNDS = 7
 const COUNT = 50
 
@@ -27,16 +25,6 @@ const { error } = await migrator.migrateToLatest()
 await db.destroy()
 if (error) { console.error(error); process.exit(1) }
 `
-
-async function sql(statement) {
-  const client = new pg.Client({ connectionString: admin })
-  await client.connect()
-  try {
-    await client.query(statement)
-  } finally {
-    await client.end()
-  }
-}
 
 function time(command, args, cwd, env) {
   const started = process.hrtime.bigint()
@@ -74,11 +62,11 @@ export async function down(db: Kysely<any>): Promise<void> {
     )
   }
   const database = `bench_migrate_${process.pid}`
-  const url = new URL(admin)
+  const url = new URL(adminDatabaseUrl)
   url.pathname = `/${database}`
   const fresh = () =>
-    sql(`drop database if exists ${database} with (force)`).then(() =>
-      sql(`create database ${database}`),
+    adminSql(`drop database if exists ${database} with (force)`).then(() =>
+      adminSql(`create database ${database}`),
     )
   const samples = { backendkit: [], bare: [] }
   try {
@@ -91,7 +79,7 @@ export async function down(db: Kysely<any>): Promise<void> {
       samples.bare.push(time(process.execPath, [tsx, 'bare.ts'], root, { DATABASE_URL: url.href }))
     }
   } finally {
-    await sql(`drop database if exists ${database} with (force)`)
+    await adminSql(`drop database if exists ${database} with (force)`)
     rmSync(root, { recursive: true, force: true })
   }
   const backendkit = Math.round(median(samples.backendkit.slice(1)))

@@ -1,6 +1,7 @@
 import { createSecretKey } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AccessTokens } from '../src/auth/access-tokens.js'
 import { auth } from '../src/auth/module.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { database } from '../src/db/module.js'
@@ -9,6 +10,15 @@ import { authTestEnv, post, refreshCookieOf, signUp } from './support/auth.js'
 import { useTestDatabase } from './support/database.js'
 
 const db = useTestDatabase()
+
+/** A verifier configured like the app under test. */
+const verifier = () =>
+  new AccessTokens({
+    secret: authTestEnv.JWT_SECRET,
+    issuer: authTestEnv.JWT_ISSUER,
+    audience: authTestEnv.JWT_AUDIENCE,
+    ttlSeconds: 900,
+  })
 let app: TestApp
 let url: string
 
@@ -139,14 +149,7 @@ describe('access tokens', () => {
 
   it('a well-formed token signed with our key passes (control for the cases below)', async () => {
     const token = await forge({ role: 'user' })
-    const { AccessTokens } = await import('../src/auth/access-tokens.js')
-    const verifier = new AccessTokens({
-      secret: authTestEnv.JWT_SECRET,
-      issuer: authTestEnv.JWT_ISSUER,
-      audience: authTestEnv.JWT_AUDIENCE,
-      ttlSeconds: 900,
-    })
-    await expect(verifier.verify(token)).resolves.toMatchObject({ role: 'user' })
+    await expect(verifier().verify(token)).resolves.toMatchObject({ role: 'user' })
   })
 
   it.each([
@@ -188,14 +191,7 @@ describe('access tokens', () => {
     ['HS512 (not allowed)', () => forge({ role: 'user' }, { alg: 'HS512' })],
   ])('rejects %s', async (_name, make) => {
     const token = await make()
-    const { AccessTokens } = await import('../src/auth/access-tokens.js')
-    const verifier = new AccessTokens({
-      secret: authTestEnv.JWT_SECRET,
-      issuer: authTestEnv.JWT_ISSUER,
-      audience: authTestEnv.JWT_AUDIENCE,
-      ttlSeconds: 900,
-    })
-    await expect(verifier.verify(token)).rejects.toThrow()
+    await expect(verifier().verify(token)).rejects.toThrow()
   })
 })
 
@@ -244,14 +240,7 @@ describe('refresh and logout', () => {
     const session = await signUp(url)
     expect((await refresh(`refresh_token=${session.accessToken}`)).status).toBe(401)
     const refreshValue = session.refreshCookie.split('=')[1] as string
-    const { AccessTokens } = await import('../src/auth/access-tokens.js')
-    const verifier = new AccessTokens({
-      secret: authTestEnv.JWT_SECRET,
-      issuer: authTestEnv.JWT_ISSUER,
-      audience: authTestEnv.JWT_AUDIENCE,
-      ttlSeconds: 900,
-    })
-    await expect(verifier.verify(refreshValue)).rejects.toThrow()
+    await expect(verifier().verify(refreshValue)).rejects.toThrow()
   })
 
   it('revokeAllForUser ends every session of a user', async () => {
