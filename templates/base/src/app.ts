@@ -82,6 +82,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     pinoHttp({
       logger,
       genReqId: (req) => (req as express.Request).id,
+      // Probes come every few seconds from every load balancer: they would drown the log.
+      autoLogging: { ignore: (req) => req.url?.startsWith('/health/') ?? false },
       // Lean lines: headers stay out of the log (they cost time and can carry secrets).
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({

@@ -33,6 +33,11 @@ const demo = defineModule({
     router.get('/conflict', () => {
       throw new ConflictError('Already there')
     })
+    router.get('/dependency-down', () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+        code: 'ECONNREFUSED',
+      })
+    })
     router.get('/boom', () => {
       throw new Error('secret internals: select * from users')
     })
@@ -187,6 +192,15 @@ describe('errors are JSON with the right status, never a 500 for bad input', () 
       error: { message: 'Internal server error', code: 'INTERNAL' },
     })
     expect(text).not.toContain('select')
+  })
+
+  it('an unreachable dependency is a 503 with Retry-After, not a 500', async () => {
+    const res = await fetch(`${server.url}/demo/dependency-down`)
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+    const text = await res.text()
+    expect(JSON.parse(text).error.code).toBe('SERVICE_UNAVAILABLE')
+    expect(text).not.toContain('5432')
   })
 
   it('an unknown route is a JSON 404', async () => {

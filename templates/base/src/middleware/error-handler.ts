@@ -4,6 +4,7 @@ import {
   BadRequestError,
   NotFoundError,
   PayloadTooLargeError,
+  ServiceUnavailableError,
   UnsupportedMediaTypeError,
 } from '../lib/errors.js'
 
@@ -27,6 +28,37 @@ function fromBodyParser(error: unknown): AppError | undefined {
   }
 }
 
+/**
+ * A dependency that cannot be reached (database down, connection refused or reset, pool
+ * exhausted, server shutting down) is the service being unavailable, not a bug: 503, try later.
+ */
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '3D000', // database does not exist (yet)
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+])
+
+function isDependencyUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  if (typeof code === 'string' && unavailableCodes.has(code)) return true
+  return (
+    typeof message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated/i.test(message)
+  )
+}
+
 /** The JSON 404 for a route nobody handles. */
 export function notFound(): RequestHandler {
   return function notFoundMiddleware(req, _res, next) {
@@ -36,22 +68,31 @@ export function notFound(): RequestHandler {
 
 /**
  * The one place errors become responses, registered last. Operational errors (AppError) get
- * their status and `{error: {message, code, details?}}`; anything else is logged with the
- * request id and answered with a bare 500: no stack, no SQL, no internals.
+ * their status and `{error: {message, code, details?}}`; an unreachable dependency is a 503;
+ * anything else is answered with a bare 500 (no stack, no SQL, no internals) and logged in full,
+ * with the request id, on the request's log line.
  */
 export function errorHandler(): ErrorRequestHandler {
-  return function errorHandlerMiddleware(error, req, res, next) {
+  return function errorHandlerMiddleware(error, _req, res, next) {
     if (res.headersSent) {
       next(error)
       return
     }
-    const known = error instanceof AppError ? error : fromBodyParser(error)
+    const known =
+      error instanceof AppError
+        ? error
+        : (fromBodyParser(error) ??
+          (isDependencyUnavailable(error)
+            ? new ServiceUnavailableError('Service temporarily unavailable', {
+                headers: { 'Retry-After': '5' },
+              })
+            : undefined))
+    // pino-http logs the request line with this error (its real stack) when the status is 5xx.
+    res.err = error instanceof Error ? error : new Error(String(error))
     if (!known) {
-      req.log.error({ err: error }, 'unhandled error')
       res.status(500).json({ error: { message: 'Internal server error', code: 'INTERNAL' } })
       return
     }
-    if (known.status >= 500) req.log.error({ err: error }, known.message)
     res.status(known.status).set(known.headers)
     res.json({
       error: {
