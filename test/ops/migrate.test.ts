@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { runBin, runCli } from '../support/cli.js'
 import { makeProject, tableMigration } from '../support/project.js'
 import { queryDatabase, useTestDatabase } from '../support/services.js'
+import { hasScript, typeAtPrompts } from '../support/terminal.js'
 
 const db = useTestDatabase('migrate')
 
@@ -213,6 +214,35 @@ describe('backendkit migrate (real PostgreSQL)', () => {
     })
     expect(ci.code).toBe(2)
   })
+
+  it.skipIf(!hasScript)(
+    'down on a terminal asks first: no keeps everything, yes reverts',
+    async () => {
+      await reset()
+      const { root } = threeMigrations()
+      await migrate(root, 'up')
+      const before = schemaDump()
+      const env = { DATABASE_URL: db.url }
+      const refused = await typeAtPrompts(
+        root,
+        ['migrate', 'down'],
+        [['Revert 3 migrations', 'n\r']],
+        env,
+      )
+      expect(refused.code).toBe(1)
+      expect(refused.screen).toContain('Cancelled; nothing was changed.')
+      expect(schemaDump()).toBe(before)
+      const accepted = await typeAtPrompts(
+        root,
+        ['migrate', 'down'],
+        [['Revert 3 migrations', 'y\r']],
+        env,
+      )
+      expect(accepted.code, accepted.screen).toBe(0)
+      expect(accepted.screen).toContain('Reverted 3 migrations')
+      expect((await tables()).filter((t) => t.startsWith('table_'))).toEqual([])
+    },
+  )
 
   it('5 concurrent `migrate up` processes apply each migration exactly once', async () => {
     await reset()
