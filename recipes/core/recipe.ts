@@ -57,7 +57,8 @@ export const core = defineRecipe({
   ],
   adds: ['src/app.ts', 'src/server.ts', 'src/config.ts', '/health/live', '/health/ready'],
   readme: `The Express 5 app is built in \`src/app.ts\`, with the middleware chain in a deliberate,
-commented order: request id → pino-http logging (authorization, cookies and passwords redacted) →
+commented order: request id → pino-http logging (one line per request with its id, no headers;
+credentials redacted from every log line) →
 helmet → CORS (allowlist from \`CORS_ORIGINS\`) → health routes → module middleware that refuses
 cheaply → JSON body parsing (\`BODY_LIMIT\`; anything but JSON is a 415) → module middleware on
 parsed requests → routes → JSON 404 → the error handler, last.
@@ -69,7 +70,8 @@ parsed requests → routes → JSON 404 → the error handler, last.
   (\`NotFoundError\`, \`ConflictError\`, \`ValidationError\`, …) and the handler answers with its
   status and \`{error: {message, code, details?}}\`. Anything else is logged with the request id
   and answered with a bare 500 — no stack, no SQL. Malformed JSON is a 400, a body over the limit
-  a 413, a non-JSON body a 415.
+  a 413, a non-JSON body a 415, and a dependency that cannot be reached (database down) a 503 with
+  \`Retry-After\`.
 - **Validation** (\`src/middleware/validate.ts\`): \`validate({ body, query, params })\` with zod
   schemas; invalid input is a 422 listing every problem.
 - **Health** (\`src/health/\`): \`GET /health/live\` does no I/O; \`GET /health/ready\` runs every

@@ -3,7 +3,7 @@ import { CONFIG_FILE } from '../core/project.js'
 import type { ProjectConfigInput } from '../core/project-config.js'
 import { packageRoot } from './package-root.js'
 import type { EnvVar } from './recipe.js'
-import { type RecipeName, recipes } from './registry.js'
+import { type RecipeName, recipeNames, recipes } from './registry.js'
 import { type RenderedFile, renderTemplateDir, sha256 } from './render.js'
 import { backendkitVersion, versionOf } from './versions.js'
 
@@ -91,7 +91,8 @@ export function planProject(name: string, installed: readonly RecipeName[]): Pro
   const root = packageRoot()
   const context = {
     name,
-    recipes: Object.fromEntries(installed.map((r) => [r, true])),
+    // Every recipe, installed or not, so templates can ask `{{#if recipes.auth}}` in strict mode.
+    recipes: Object.fromEntries(recipeNames.map((r) => [r, installed.includes(r)])),
     sections: installed.map((r) => ({
       name: r,
       title: recipes[r].title,
