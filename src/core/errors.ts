@@ -46,3 +46,24 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name
   return String(error)
 }
+
+const fsReasons: Record<string, [reason: string, hint: string]> = {
+  EACCES: ['permission denied', 'Choose a place you can write to, or fix its permissions.'],
+  EPERM: ['operation not permitted', 'Choose a place you can write to, or fix its permissions.'],
+  EROFS: ['read-only file system', 'Choose a writable place.'],
+  ENOSPC: ['no space left on the device', 'Free some space and run it again.'],
+  ENOTDIR: ['a part of the path is a file', 'Check the path.'],
+}
+
+/** A file-system failure the user can act on (permissions, space) as a BackendkitError. */
+export function fileSystemError(error: unknown, action: string): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code
+  const known = code ? fsReasons[code] : undefined
+  if (!known) return error
+  const where = (error as NodeJS.ErrnoException).path
+  return new BackendkitError(`Cannot ${action}${where ? ` (${where})` : ''}: ${known[0]}`, {
+    hint: known[1],
+    code: 'E_FS',
+    cause: error,
+  })
+}

@@ -204,3 +204,31 @@ describe('backendkit new: installing and git', () => {
     expect(status).toBe('')
   })
 })
+
+describe('backendkit new: a place it cannot write', () => {
+  it.skipIf(process.getuid?.() !== 0)('says so in two lines (exit 1), not as a bug', async () => {
+    const { chmodSync, mkdirSync: mkdir } = await import('node:fs')
+    const { spawnSync } = await import('node:child_process')
+    const parent = path.join(temp(), 'locked')
+    mkdir(parent)
+    chmodSync(parent, 0o555)
+    chmodSync(path.dirname(parent), 0o755)
+    // root ignores permissions: run the bin as nobody
+    const { binPath } = await import('../support/cli.js')
+    const result = spawnSync(
+      'su',
+      [
+        'nobody',
+        '-s',
+        '/bin/sh',
+        '-c',
+        `"${process.execPath}" "${binPath}" new "${parent}/x" --no-install --no-git`,
+      ],
+      { encoding: 'utf8' },
+    )
+    expect(result.status).toBe(1)
+    expect(result.stderr).toMatch(/^error: Cannot write the project to .*: permission denied$/m)
+    expect(result.stderr).toMatch(/^hint: Choose a place you can write to/m)
+    expect(result.stderr).not.toContain('bug')
+  })
+})

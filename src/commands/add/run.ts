@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { CommandContext } from '../../core/context.js'
-import { BackendkitError, usageError } from '../../core/errors.js'
+import { BackendkitError, fileSystemError, usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
 import { CONFIG_FILE } from '../../core/project.js'
 import { type AddEntry, planAdd } from '../../scaffold/add.js'
@@ -86,8 +86,13 @@ export default async function add(
     )
   }
   if (!options.dryRun) {
-    for (const [file, { content, mode }] of plan.writes)
-      writeAtomic(path.join(root, file), content, mode)
+    for (const [file, { content, mode }] of plan.writes) {
+      try {
+        writeAtomic(path.join(root, file), content, mode)
+      } catch (error) {
+        throw fileSystemError(error, `write ${file}`)
+      }
+    }
   }
   return { data, render: (style) => render(data, style) }
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { CommandContext } from '../../core/context.js'
-import { usageError } from '../../core/errors.js'
+import { fileSystemError, usageError } from '../../core/errors.js'
 import type { CommandResult } from '../../core/output.js'
 import { type MigrateOptions, migrationsDir } from './shared.js'
 
@@ -76,15 +76,15 @@ export default async function migrateMake(
   const ext = templateFile ? path.extname(templateFile) || '.ts' : javascriptOnly ? '.js' : '.ts'
   const name = `${timestamp(new Date())}_${slug}`
   const file = path.join(dir, `${name}${ext}`)
-  mkdirSync(dir, { recursive: true })
   try {
+    mkdirSync(dir, { recursive: true })
     // 'wx': never overwrite a file that exists.
     writeFileSync(file, template.replaceAll('{{name}}', name), { flag: 'wx' })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw usageError(`${file} already exists`, 'Wait a second or pick another name.')
     }
-    throw error
+    throw fileSystemError(error, 'create the migration')
   }
   const relative = path.relative(ctx.io.cwd, file) || file
   return { data: { name, file }, render: () => `Created ${relative}` }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { CommandContext } from '../../core/context.js'
-import { BackendkitError, usageError } from '../../core/errors.js'
+import { BackendkitError, fileSystemError, usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
 import { npmNameProblem, toPackageName } from '../../scaffold/npm-name.js'
 import { planProject } from '../../scaffold/plan.js'
@@ -176,7 +176,11 @@ export default async function newProject(
   const render = (style: Style) => renderNew(data, ctx.io.cwd, style)
   if (options.dryRun) return { data, render }
 
-  writeProject(target, plan.files)
+  try {
+    writeProject(target, plan.files)
+  } catch (error) {
+    throw fileSystemError(error, `write the project to ${target}`)
+  }
   if (answers.install) {
     data.install = { ...(await installDependencies(ctx, target, answers.pm)), ran: true }
   }
