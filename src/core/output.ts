@@ -98,13 +98,6 @@ export class Reporter {
     this.io.stderr.write(`${redact(message)}\n`)
   }
 
-  warn(message: string): void {
-    this.io.stderr.write(`${this.style.yellow('warning:')} ${redact(message)}\n`)
-  }
-
-  success(message: string): void {
-    this.io.stderr.write(`${this.style.green('✔')} ${redact(message)}\n`)
-  }
 }
 
 export function printResult(io: Io, result: CommandResult, json: boolean, style: Style): void {
