@@ -97,7 +97,6 @@ export class Reporter {
   info(message: string): void {
     this.io.stderr.write(`${redact(message)}\n`)
   }
-
 }
 
 export function printResult(io: Io, result: CommandResult, json: boolean, style: Style): void {
