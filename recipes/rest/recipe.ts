@@ -7,7 +7,7 @@ export const rest = defineRecipe({
   title: 'REST API: users, posts and comments',
   requires: ['database', 'auth'],
   module: { from: './rest/module.js', name: 'rest' },
-  adds: ['/api/users', '/api/posts', '/api/posts/:id/comments', 'pagination'],
+  adds: ['/api/users', '/api/posts', '/api/posts/:id/comments', 'pagination', '/openapi.json'],
   readme: `| route | who |
 |---|---|
 | \`GET /api/users\` · \`GET /api/users/:id\` | any signed-in user |
@@ -27,5 +27,9 @@ Lists (\`src/lib/pagination.ts\`): \`?page=&limit=\` → \`{data, meta: {page, l
 totalPages}}\`; \`?cursor=&limit=\` (an empty cursor starts at the newest) → \`{data, meta: {hasMore,
 nextCursor}}\`. The cursor is opaque, keyset on \`(created_at, id)\` and backed by an index, so no
 row repeats or goes missing when rows are inserted during a scan, and ties in \`created_at\` do not
-break it. \`limit\` defaults to 20 and is capped at 100; a non-numeric or negative value is a 422.`,
+break it. \`limit\` defaults to 20 and is capped at 100; a non-numeric or negative value is a 422.
+
+\`GET /openapi.json\` serves the OpenAPI 3.1 document of these routes and the auth routes
+(\`src/rest/openapi.ts\`), built from the same zod schemas the handlers validate with; a test
+checks that every documented route exists.`,
 })

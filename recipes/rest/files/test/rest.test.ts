@@ -329,3 +329,51 @@ describe('pagination', () => {
     expect(new Set(ids).size).toBe(9)
   })
 })
+
+describe('GET /openapi.json', () => {
+  interface Document {
+    openapi: string
+    paths: Record<
+      string,
+      Record<
+        string,
+        { requestBody?: { content: Record<string, { schema: Record<string, unknown> }> } }
+      >
+    >
+  }
+
+  it('is an OpenAPI 3.1 document built from the routes’ own zod schemas', async () => {
+    const res = await call('GET', '/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = await json<Document>(res)
+    expect(doc.openapi).toBe('3.1.0')
+    const register =
+      doc.paths['/api/auth/register']?.post?.requestBody?.content['application/json']?.schema
+    expect(register).toMatchObject({
+      required: ['email', 'username', 'password'],
+      additionalProperties: false,
+    })
+    expect(Object.keys(doc.paths['/api/posts/{id}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+    ])
+  })
+
+  it('documents only routes that exist', async () => {
+    const doc = await json<Document>(await call('GET', '/openapi.json'))
+    const id = '00000000-0000-4000-8000-000000000000'
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(methods)) {
+        const res = await call(
+          method.toUpperCase(),
+          path.replace('{id}', id),
+          alice,
+          method === 'get' ? undefined : {},
+        )
+        const body = res.status === 204 ? '' : await res.text()
+        expect(body, `${method} ${path}`).not.toContain('No route for')
+      }
+    }
+  })
+})

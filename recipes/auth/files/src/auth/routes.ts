@@ -21,8 +21,11 @@ export const username = z
 export const password = z.string().min(8).max(128)
 
 // Strict: a client can never choose its role (or id) at registration.
-const registerBody = z.strictObject({ email, username, password })
-const loginBody = z.strictObject({ email: z.string().max(254), password: z.string().max(128) })
+export const registerBody = z.strictObject({ email, username, password })
+export const loginBody = z.strictObject({
+  email: z.string().max(254),
+  password: z.string().max(128),
+})
 
 export interface AuthRoutesOptions {
   db: Kysely<Database>

@@ -9,14 +9,14 @@ import { validate } from '../middleware/validate.js'
 import { presentComment, presentPost } from '../rest/present.js'
 import { idParams } from '../users/routes.js'
 
-const newPost = z.strictObject({
+export const newPost = z.strictObject({
   title: z.string().trim().min(1).max(200),
   body: z.string().min(1).max(50_000),
 })
-const postChanges = newPost
+export const postChanges = newPost
   .partial()
   .refine((b) => Object.keys(b).length > 0, { message: 'send at least one field' })
-const newComment = z.strictObject({ body: z.string().trim().min(1).max(5_000) })
+export const newComment = z.strictObject({ body: z.string().trim().min(1).max(5_000) })
 
 const postColumns = [
   't.id',

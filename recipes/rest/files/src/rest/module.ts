@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { defineModule, requireService } from '../module.js'
 import { postRoutes, userPostRoutes } from '../posts/routes.js'
 import { userRoutes } from '../users/routes.js'
+import { openApiRoutes } from './openapi.js'
 import './schema.js'
 
 /** The REST API: users, their posts, and comments, under /api. */
@@ -18,6 +19,7 @@ export const rest = defineModule({
         { path: '/api/users', router: userPostRoutes(deps) },
         { path: '/api/users', router: userRoutes(deps) },
         { path: '/api/posts', router: postRoutes(deps) },
+        { path: '/', router: openApiRoutes({ title: 'API', version: '1.0.0' }) },
       ],
     }
   },

@@ -12,11 +12,11 @@ import { presentUser } from '../rest/present.js'
 
 export const idParams = z.strictObject({ id: z.uuid() })
 const role = z.enum(roles)
-const patchUser = z
+export const patchUser = z
   .strictObject({ email, username, password, role })
   .partial()
   .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field' })
-const putUser = z.strictObject({ email, username, role: role.optional() })
+export const putUser = z.strictObject({ email, username, role: role.optional() })
 type UserChanges = z.infer<typeof patchUser>
 
 /** /api/users: read for any signed-in user; change yourself (or anyone, as admin); delete as admin. */
