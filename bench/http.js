@@ -1,7 +1,11 @@
 // Shared by the HTTP benchmarks: start servers as child processes, load them with autocannon
 // in alternation, and report req/s, p99 and the server's own CPU time per request.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { median } from './lib.js'
 
@@ -88,4 +92,33 @@ export const ratio = (a, b) => Math.round((a / b) * 100) / 100
 
 export function line(label, r) {
   return `${label.padEnd(28)} ${r.reqPerSec} req/s   p99 ${r.p99Ms} ms   ${r.cpuMicrosPerRequest} µs CPU/request`
+}
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+export const backendkitBin = path.join(repo, 'bin/backendkit.js')
+
+/**
+ * Generates a project with `backendkit new <args>` into a temp folder, links this repo's
+ * node_modules (the same versions by construction) and builds it. Returns its root and a
+ * cleanup function.
+ */
+export function builtProject(args) {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bk-bench-'))
+  const root = path.join(cwd, 'svc')
+  const cleanup = () => rmSync(cwd, { recursive: true, force: true })
+  const made = spawnSync(
+    process.execPath,
+    [backendkitBin, 'new', 'svc', ...args, '--no-install', '--no-git'],
+    { cwd },
+  )
+  if (made.status !== 0) {
+    cleanup()
+    throw new Error(`backendkit new failed: ${made.stderr}`)
+  }
+  symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'), 'dir')
+  if (spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' }).status !== 0) {
+    cleanup()
+    throw new Error('building the generated project failed')
+  }
+  return { root, cleanup }
 }

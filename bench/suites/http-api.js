@@ -2,12 +2,12 @@
 // GET /api/posts/:id (a primary-key read through kysely/pg) and GET /api/users/:id (access
 // token verification + a primary-key read), same run.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
+  backendkitBin,
   bareExpressServer,
+  builtProject,
   CONNECTIONS,
   compareTargets,
   DURATION_S,
@@ -17,9 +17,6 @@ import {
   startServer,
 } from '../http.js'
 import { adminDatabaseUrl, adminSql } from '../lib.js'
-
-const repo = fileURLToPath(new URL('../..', import.meta.url))
-const bin = path.join(repo, 'bin/backendkit.js')
 
 const apiServer = `
 import { createApp } from './dist/app.js'
@@ -45,24 +42,16 @@ async function postJson(url, body, headers = {}) {
 export const description = `complete service API vs bare Express 5, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating ${DURATION_S} s runs`
 
 export async function run() {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'bk-bench-api-'))
   const database = `bench_api_${process.pid}`
   const url = new URL(adminDatabaseUrl)
   url.pathname = `/${database}`
   const servers = []
+  const cleanups = []
   try {
     await adminSql(`create database ${database}`)
-    if (
-      spawnSync(process.execPath, [bin, 'new', 'svc', '--no-install', '--no-git'], { cwd })
-        .status !== 0
-    ) {
-      throw new Error('backendkit new failed')
-    }
-    const root = path.join(cwd, 'svc')
-    symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'), 'dir')
-    if (spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' }).status !== 0)
-      throw new Error('build failed')
-    const migrate = spawnSync(process.execPath, [bin, 'migrate', 'up'], {
+    const { root, cleanup } = builtProject([])
+    cleanups.push(cleanup)
+    const migrate = spawnSync(process.execPath, [backendkitBin, 'migrate', 'up'], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: url.href },
     })
@@ -103,7 +92,7 @@ export async function run() {
   } finally {
     for (const server of servers) server.child.kill()
     await adminSql(`drop database if exists ${database} with (force)`)
-    rmSync(cwd, { recursive: true, force: true })
+    for (const cleanup of cleanups) cleanup()
   }
 }
 

@@ -1,12 +1,10 @@
 // The generated service's whole middleware chain on a JSON route vs a bare Express 5 JSON
 // route, same machine, same run.
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   bareExpressServer,
+  builtProject,
   CONNECTIONS,
   compareTargets,
   DURATION_S,
@@ -15,9 +13,6 @@ import {
   ratio,
   startServer,
 } from '../http.js'
-
-const repo = fileURLToPath(new URL('../..', import.meta.url))
-const bin = path.join(repo, 'bin/backendkit.js')
 
 // The generated app as server.ts builds it (real config, logger at info, every core
 // middleware), plus one module whose route answers the same JSON as the bare server.
@@ -47,20 +42,9 @@ process.on('message', () => process.send(process.cpuUsage()))
 export const description = `generated core service vs bare Express 5, GET JSON, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating ${DURATION_S} s runs`
 
 export async function run() {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'bk-bench-http-'))
+  const { root, cleanup } = builtProject(['--recipes', 'core'])
   const servers = []
   try {
-    const made = spawnSync(
-      process.execPath,
-      [bin, 'new', 'svc', '--recipes', 'core', '--no-install', '--no-git'],
-      { cwd },
-    )
-    if (made.status !== 0) throw new Error('backendkit new failed')
-    const root = path.join(cwd, 'svc')
-    symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'), 'dir')
-    if (spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' }).status !== 0) {
-      throw new Error('building the generated project failed')
-    }
     writeFileSync(path.join(root, 'bench-bare.mjs'), bareExpressServer)
     writeFileSync(path.join(root, 'bench-generated.mjs'), generatedServer)
     const bare = await startServer(root, 'bench-bare.mjs')
@@ -79,7 +63,7 @@ export async function run() {
     }
   } finally {
     for (const server of servers) server.child.kill()
-    rmSync(cwd, { recursive: true, force: true })
+    cleanup()
   }
 }
 
