@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { testServices } from './env.js'
@@ -50,8 +53,24 @@ async function checkRedis(url: string): Promise<void> {
   }
 }
 
-/** Fails the run up front, naming each service that is not reachable, instead of 100 timeouts. */
-export default async function checkServices(): Promise<void> {
+/**
+ * Fails the run up front, naming each service that is not reachable, instead of 100 timeouts.
+ * Gives the run a temp folder of its own (TMPDIR, inherited by the test workers and everything
+ * they spawn) and removes it at the end, so generated projects do not pile up in /tmp.
+ */
+export default async function setup(): Promise<() => void> {
+  await checkServices()
+  const previous = process.env.TMPDIR
+  const runDir = mkdtempSync(path.join(previous ?? os.tmpdir(), 'backendkit-tests-'))
+  process.env.TMPDIR = runDir
+  return () => {
+    rmSync(runDir, { recursive: true, force: true })
+    if (previous === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = previous
+  }
+}
+
+async function checkServices(): Promise<void> {
   const checks = [
     ['PostgreSQL', testServices.postgresAdminUrl, checkPostgres],
     ['Redis', testServices.redisUrl, checkRedis],
