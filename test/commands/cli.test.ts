@@ -130,7 +130,7 @@ describe('the CLI shell', () => {
     ]) {
       const result = await runBin([...args, '--database-url', url], { cwd: dir })
       expect(result.code).toBe(1)
-      expect(result.ms).toBeLessThan(5_000 + 2_000)
+      expect(result.ms).toBeLessThan(5_000)
       expect(result.stderr).toContain(
         `Cannot connect to PostgreSQL at 127.0.0.1:${closedPort}: connection refused`,
       )
@@ -142,7 +142,7 @@ describe('the CLI shell', () => {
     }
   })
 
-  it('a server that accepts but never answers times out in about 5 s', async () => {
+  it('a server that accepts but never answers: the command fails within 5 s', async () => {
     // A black hole on loopback: it takes the TCP connection and never speaks PostgreSQL.
     const sockets: net.Socket[] = []
     const server = net.createServer((socket) => sockets.push(socket))
@@ -156,10 +156,11 @@ describe('the CLI shell', () => {
         },
       )
       expect(result.code).toBe(1)
-      expect(result.ms).toBeGreaterThan(4_500)
-      expect(result.ms).toBeLessThan(7_500)
+      // the whole command, Node's start included, within the contract's 5 s
+      expect(result.ms).toBeGreaterThan(3_500)
+      expect(result.ms).toBeLessThan(5_000)
       expect(result.stderr).toContain(
-        `Cannot connect to PostgreSQL at 127.0.0.1:${port}: timed out after 5 s`,
+        `Cannot connect to PostgreSQL at 127.0.0.1:${port}: timed out after 4 s`,
       )
       expect(result.stderr).not.toContain('pw123')
     } finally {
