@@ -28,8 +28,3 @@ export function redact(text: string): string {
   for (const secret of secrets) out = out.split(secret).join('***')
   return out
 }
-
-/** A URL for display: scheme, host, port and path, with any password replaced by `***`. */
-export function redactUrl(raw: string): string {
-  return redact(raw)
-}

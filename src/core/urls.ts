@@ -1,5 +1,5 @@
 import { usageError } from './errors.js'
-import { redactUrl, registerUrlSecrets } from './redact.js'
+import { redact, registerUrlSecrets } from './redact.js'
 
 export interface ServiceKind {
   /** e.g. "PostgreSQL" */
@@ -44,19 +44,19 @@ export function parseConnectionUrl(raw: string, kind: ServiceKind): ConnectionUr
     url = new URL(raw)
   } catch {
     throw usageError(
-      `Malformed ${kind.envVar}: ${redactUrl(raw)}`,
+      `Malformed ${kind.envVar}: ${redact(raw)}`,
       `Use the form ${kind.protocols[0]}//user:password@host:${kind.defaultPort}${kind === postgresService ? '/database' : ''} (via ${kind.flag} or ${kind.envVar}).`,
       'E_BAD_URL',
     )
   }
   if (!kind.protocols.includes(url.protocol) || !url.hostname) {
     throw usageError(
-      `${kind.envVar} is not a ${kind.label} URL: ${redactUrl(raw)}`,
+      `${kind.envVar} is not a ${kind.label} URL: ${redact(raw)}`,
       `Use ${kind.protocols.map((p) => `${p}//`).join(' or ')} with a host (via ${kind.flag} or ${kind.envVar}).`,
       'E_BAD_URL',
     )
   }
   registerUrlSecrets(url.href)
   const port = url.port || String(kind.defaultPort)
-  return { url, raw, address: `${url.hostname}:${port}`, display: redactUrl(url.href) }
+  return { url, raw, address: `${url.hostname}:${port}`, display: redact(url.href) }
 }

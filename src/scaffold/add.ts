@@ -2,11 +2,16 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { CONFIG_FILE } from '../core/project.js'
 import type { ProjectConfig } from '../core/project-config.js'
-import { CHECKSUMS_FILE, planProject, SHARED_FILES } from './plan.js'
+import {
+  CHECKSUMS_FILE,
+  planProject,
+  readChecksums,
+  renderChecksums,
+  SHARED_FILES,
+} from './plan.js'
 import { type RecipeName, recipes } from './registry.js'
 import { sha256 } from './render.js'
 import { resolveRecipes } from './resolve.js'
-import { backendkitVersion } from './versions.js'
 
 export type AddAction = 'create' | 'update' | 'unchanged' | 'merge' | 'conflict'
 
@@ -28,16 +33,6 @@ export interface AddPlan {
 
 function readText(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined
-}
-
-function readChecksums(root: string): Record<string, string> {
-  const raw = readText(path.join(root, CHECKSUMS_FILE))
-  if (!raw) return {}
-  try {
-    return (JSON.parse(raw) as { files?: Record<string, string> }).files ?? {}
-  } catch {
-    return {}
-  }
 }
 
 /** Adds what is missing from `next` to `current` (never changes a value the user has). */
@@ -70,7 +65,7 @@ export function planAdd(
   if (adding.length === 0) return { installed, adding, entries, writes }
 
   const plan = planProject(config.name, all)
-  const checksums = readChecksums(root)
+  const checksums = readChecksums(readText(path.join(root, CHECKSUMS_FILE)))
   const nextChecksums = { ...checksums }
   for (const file of plan.files) {
     const isShared = (SHARED_FILES as readonly string[]).includes(file.path)
@@ -173,17 +168,12 @@ export function planAdd(
     })
   }
 
-  // backendkit.json: record the recipes (and any convention a new recipe sets, if missing).
+  // backendkit.json: record the recipes; every other field stays as the user has it.
   const raw = JSON.parse(readFileSync(path.join(root, CONFIG_FILE), 'utf8')) as Record<
     string,
     unknown
   >
-  const extra = Object.assign({}, ...adding.map((name) => recipes[name].config ?? {}))
-  const nextConfig = {
-    ...raw,
-    ...Object.fromEntries(Object.entries(extra).filter(([key]) => !(key in raw))),
-    recipes: all.filter((name) => name !== 'core'),
-  }
+  const nextConfig = { ...raw, recipes: all.filter((name) => name !== 'core') }
   entries.push({
     path: CONFIG_FILE,
     action: 'merge',
@@ -194,11 +184,6 @@ export function planAdd(
     content: Buffer.from(`${JSON.stringify(nextConfig, null, 2)}\n`),
     mode: 0o644,
   })
-  writes.set(CHECKSUMS_FILE, {
-    content: Buffer.from(
-      `${JSON.stringify({ version: backendkitVersion, files: nextChecksums }, null, 2)}\n`,
-    ),
-    mode: 0o644,
-  })
+  writes.set(CHECKSUMS_FILE, { content: Buffer.from(renderChecksums(nextChecksums)), mode: 0o644 })
   return { installed, adding, entries, writes }
 }

@@ -34,6 +34,20 @@ const sortKeys = (record: Record<string, string>) =>
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 
+/** The content of CHECKSUMS_FILE: the hash of every file backendkit wrote and still owns. */
+export function renderChecksums(files: Record<string, string>): string {
+  return json({ version: backendkitVersion, files })
+}
+
+export function readChecksums(content: string | undefined): Record<string, string> {
+  if (!content) return {}
+  try {
+    return (JSON.parse(content) as { files?: Record<string, string> }).files ?? {}
+  } catch {
+    return {}
+  }
+}
+
 export function renderEnvExample(env: ProjectPlan['env']): string {
   const blocks = env
     .filter(({ vars }) => vars.length > 0)
@@ -71,8 +85,6 @@ export const modules: readonly AppModule[] = [${entries.map((m) => m.name).join(
 }
 
 export function projectConfig(name: string, installed: readonly RecipeName[]): ProjectConfigInput {
-  const merged: Record<string, unknown> = {}
-  for (const recipe of installed) Object.assign(merged, recipes[recipe].config)
   return {
     $schema: `https://unpkg.com/backendkit@${backendkitVersion}/dist/backendkit.schema.json`,
     name,
@@ -82,7 +94,6 @@ export function projectConfig(name: string, installed: readonly RecipeName[]): P
     queues: { prefix: `${name}:bull` },
     flags: { table: 'feature_flags', channel: `${name}:flags` },
     health: { url: 'http://127.0.0.1:3000', live: '/health/live', ready: '/health/ready' },
-    ...merged,
   }
 }
 
@@ -152,7 +163,7 @@ export function planProject(name: string, installed: readonly RecipeName[]): Pro
       .filter((f) => !(MERGED_FILES as readonly string[]).includes(f.path))
       .map((f) => [f.path, sha256(f.content)]),
   )
-  files.push(generated(CHECKSUMS_FILE, json({ version: backendkitVersion, files: checksums })))
+  files.push(generated(CHECKSUMS_FILE, renderChecksums(checksums)))
   files.sort((a, b) => a.path.localeCompare(b.path))
   return { name, recipes: [...installed], files, dependencies, devDependencies, scripts, env }
 }

@@ -21,8 +21,6 @@ export interface Recipe<Name extends string = string> {
   scripts: Readonly<Record<string, string>>
   /** The runtime module it registers in the generated src/modules.ts, if any. */
   module?: { from: string; name: string }
-  /** backendkit.json fields it sets (merged; later recipes win). */
-  config?: Record<string, unknown>
   /** What it adds, in a few words, for `backendkit recipes`. */
   adds: readonly string[]
   /** Its section of the generated README (Markdown, without the heading). */

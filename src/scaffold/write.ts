@@ -8,8 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import { CHECKSUMS_FILE, type PlannedFile } from './plan.js'
-import { backendkitVersion } from './versions.js'
+import { CHECKSUMS_FILE, type PlannedFile, readChecksums, renderChecksums } from './plan.js'
 
 export interface WriteResult {
   written: string[]
@@ -35,7 +34,6 @@ export function writeProject(target: string, files: readonly PlannedFile[]): Wri
     ? files.filter((f) => existsSync(path.join(target, f.path))).map((f) => f.path)
     : []
   const keptSet = new Set(kept)
-  // The checksums describe only what backendkit wrote: a kept file is the user's.
   const toWrite = files
     .filter((f) => !keptSet.has(f.path))
     .map((f) => (f.path === CHECKSUMS_FILE && kept.length ? withoutKept(f, keptSet) : f))
@@ -60,15 +58,9 @@ export function writeProject(target: string, files: readonly PlannedFile[]): Wri
   return { written: toWrite.map((f) => f.path), kept }
 }
 
+/** The checksums describe only what backendkit wrote: a kept file is the user's. */
 function withoutKept(manifest: PlannedFile, kept: ReadonlySet<string>): PlannedFile {
-  const { files: sums } = JSON.parse(manifest.content.toString('utf8')) as {
-    files: Record<string, string>
-  }
+  const sums = readChecksums(manifest.content.toString('utf8'))
   const remaining = Object.fromEntries(Object.entries(sums).filter(([file]) => !kept.has(file)))
-  return {
-    ...manifest,
-    content: Buffer.from(
-      `${JSON.stringify({ version: backendkitVersion, files: remaining }, null, 2)}\n`,
-    ),
-  }
+  return { ...manifest, content: Buffer.from(renderChecksums(remaining)) }
 }

@@ -1,7 +1,7 @@
 import type { CommandContext } from '../../core/context.js'
 import { usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
-import { redactUrl } from '../../core/redact.js'
+import { redact } from '../../core/redact.js'
 
 interface HealthOptions {
   wait?: boolean
@@ -45,14 +45,14 @@ function baseUrl(ctx: CommandContext, raw: string | undefined): URL {
     url = new URL(value)
   } catch {
     throw usageError(
-      `Malformed health URL: ${redactUrl(value)}`,
+      `Malformed health URL: ${redact(value)}`,
       'Pass a URL such as http://127.0.0.1:3000.',
       'E_BAD_URL',
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw usageError(
-      `Not an HTTP URL: ${redactUrl(value)}`,
+      `Not an HTTP URL: ${redact(value)}`,
       'Pass an http:// or https:// URL.',
       'E_BAD_URL',
     )

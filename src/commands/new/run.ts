@@ -6,7 +6,7 @@ import { type CommandResult, type Style, table } from '../../core/output.js'
 import { npmNameProblem, toPackageName } from '../../scaffold/npm-name.js'
 import { planProject } from '../../scaffold/plan.js'
 import { askNewAnswers, type NewAnswers } from '../../scaffold/prompts.js'
-import type { RecipeName } from '../../scaffold/registry.js'
+import { type RecipeName, recipeNames } from '../../scaffold/registry.js'
 import { parseRecipeList, resolveRecipes } from '../../scaffold/resolve.js'
 import {
   checkTarget,
@@ -104,7 +104,6 @@ export default async function newProject(
     throw usageError('--recipes and --without cannot be combined', 'Pass one of them.')
   }
   // Default: every recipe, i.e. the complete service.
-  const { recipeNames } = await import('../../scaffold/registry.js')
   const initial = resolveRecipes(options.recipes !== undefined ? requested : recipeNames, without)
   if (options.name !== undefined) {
     const problem = npmNameProblem(options.name)
