@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -199,7 +199,6 @@ describe('the CLI shell', () => {
 
   it('refuses an old Node with a clear message (exit 2)', async () => {
     const oldNode = '/usr/bin/node'
-    const { execFileSync } = await import('node:child_process')
     let version = ''
     try {
       version = execFileSync(oldNode, ['--version'], { encoding: 'utf8' }).trim()

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
@@ -332,7 +332,6 @@ describe('backendkit migrate (real PostgreSQL)', () => {
     await reset()
     const project = makeProject({ name: 'demo', migrations: { dir: 'db/migrations' } })
     const dir = path.join(project.root, 'db/migrations')
-    const { mkdirSync, writeFileSync } = await import('node:fs')
     mkdirSync(dir, { recursive: true })
     writeFileSync(
       path.join(dir, '20240101000000_js.js'),
@@ -363,7 +362,6 @@ describe('backendkit migrate (real PostgreSQL)', () => {
     expect((await migrate(project.root, 'make', '!!!')).code).toBe(2)
 
     const custom = makeProject({ name: 'demo', migrations: { template: 'migration.template.ts' } })
-    const { writeFileSync } = await import('node:fs')
     writeFileSync(
       path.join(custom.root, 'migration.template.ts'),
       '// {{name}}\nexport async function up() {}\n',

@@ -1,4 +1,6 @@
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -10,7 +12,9 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../support/cli.js'
+import { renderTemplateDir } from '../../src/scaffold/render.js'
+import { writeProject } from '../../src/scaffold/write.js'
+import { binPath, runCli } from '../support/cli.js'
 
 const temp = () => mkdtempSync(path.join(tmpdir(), 'bk-new-'))
 
@@ -60,13 +64,28 @@ describe('backendkit new', () => {
     expect(readdirSync(cwd)).toEqual(['my-api'])
   })
 
-  it('keeps the executable bit of template files', async () => {
+  it('files are readable by all; generated files are not executable', async () => {
     const cwd = temp()
     await newProject(cwd, 'x')
     for (const file of Object.keys(snapshot(path.join(cwd, 'x')))) {
-      const mode = statSync(path.join(cwd, 'x', file)).mode
-      expect(mode & 0o644, file).toBe(0o644)
+      const mode = statSync(path.join(cwd, 'x', file)).mode & 0o777
+      expect(mode, file).toBe(0o644)
     }
+  })
+
+  it('keeps the executable bit and renders .hbs templates, renaming _dotfiles', () => {
+    const templates = temp()
+    mkdirSync(path.join(templates, 'bin'))
+    writeFileSync(path.join(templates, 'bin/run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 })
+    writeFileSync(path.join(templates, '_npmrc.hbs'), 'name={{name}}\n')
+    const rendered = renderTemplateDir(templates, { name: 'demo' })
+    const target = path.join(temp(), 'out')
+    writeProject(
+      target,
+      rendered.map((file) => ({ ...file, recipe: 'core' as const })),
+    )
+    expect(statSync(path.join(target, 'bin/run.sh')).mode & 0o777).toBe(0o755)
+    expect(readFileSync(path.join(target, '.npmrc'), 'utf8')).toBe('name=demo\n')
   })
 
   it('refuses a non-empty folder (exit 2) and leaves it exactly as it was', async () => {
@@ -158,12 +177,13 @@ describe('backendkit new', () => {
 
 describe('backendkit new: installing and git', () => {
   it('an install failure keeps the project and prints the exact command to retry (exit 1)', async () => {
-    const { chmodSync, mkdirSync: mkdir, writeFileSync: write } = await import('node:fs')
     const fakeBin = mkdtempSync(path.join(tmpdir(), 'bk-fakebin-'))
-    write(path.join(fakeBin, 'npm'), '#!/bin/sh\necho "npm ERR! network unreachable" >&2\nexit 1\n')
+    writeFileSync(
+      path.join(fakeBin, 'npm'),
+      '#!/bin/sh\necho "npm ERR! network unreachable" >&2\nexit 1\n',
+    )
     chmodSync(path.join(fakeBin, 'npm'), 0o755)
     const cwd = temp()
-    mkdir(cwd, { recursive: true })
     const result = await runCli(['new', 'svc', '--yes', '--no-git'], {
       cwd,
       env: { PATH: `${fakeBin}:${process.env.PATH}` },
@@ -191,7 +211,6 @@ describe('backendkit new: installing and git', () => {
     })
     expect(result.code, result.stderr).toBe(0)
     expect(JSON.parse(result.stdout).git).toMatchObject({ ok: true })
-    const { execFileSync } = await import('node:child_process')
     const log = execFileSync('git', ['log', '--oneline'], {
       cwd: path.join(cwd, 'svc'),
       encoding: 'utf8',
@@ -207,14 +226,11 @@ describe('backendkit new: installing and git', () => {
 
 describe('backendkit new: a place it cannot write', () => {
   it.skipIf(process.getuid?.() !== 0)('says so in two lines (exit 1), not as a bug', async () => {
-    const { chmodSync, mkdirSync: mkdir } = await import('node:fs')
-    const { spawnSync } = await import('node:child_process')
     const parent = path.join(temp(), 'locked')
-    mkdir(parent)
+    mkdirSync(parent)
     chmodSync(parent, 0o555)
     chmodSync(path.dirname(parent), 0o755)
     // root ignores permissions: run the bin as nobody
-    const { binPath } = await import('../support/cli.js')
     const result = spawnSync(
       'su',
       [
