@@ -1,7 +1,13 @@
 import path from 'node:path'
 import type { CommandContext } from '../../core/context.js'
 import type { Style } from '../../core/output.js'
-import { describeHolder, type LockHolder, type MigrationReport } from '../../migrate/engine.js'
+import {
+  describeHolder,
+  type LockHolder,
+  type MigrationOutcome,
+  type MigrationReport,
+  type MigrationStatus,
+} from '../../migrate/engine.js'
 
 export interface MigrateOptions {
   migrations?: string
@@ -24,13 +30,20 @@ export function announceWait(ctx: CommandContext) {
   }
 }
 
-const marks = {
-  applied: '✔',
-  reverted: '✔',
-  failed: '✖',
-  'rolled back': '↺',
-  'not run': '·',
-} as const
+/** How each outcome shows: its mark and its colour. */
+const looks: Record<MigrationStatus, { mark: string; paint: keyof Style }> = {
+  applied: { mark: '✔', paint: 'green' },
+  reverted: { mark: '✔', paint: 'green' },
+  failed: { mark: '✖', paint: 'red' },
+  'rolled back': { mark: '↺', paint: 'dim' },
+  'not run': { mark: '·', paint: 'dim' },
+}
+
+function describeOutcome(m: MigrationOutcome, style: Style): string {
+  if (m.status === 'failed') return style.red(`failed: ${m.error ?? ''}`)
+  if (m.status === 'applied' || m.status === 'reverted') return style.dim(`${m.durationMs ?? 0} ms`)
+  return style.dim(m.status)
+}
 
 export function renderReport(report: MigrationReport, database: string, style: Style): string {
   const verb = report.direction === 'up' ? 'apply' : 'revert'
@@ -41,20 +54,8 @@ export function renderReport(report: MigrationReport, database: string, style: S
   }
   const width = Math.max(...report.migrations.map((m) => m.name.length))
   const lines = report.migrations.map((m) => {
-    const mark = marks[m.status]
-    const coloured =
-      m.status === 'failed'
-        ? style.red(mark)
-        : m.status === 'not run' || m.status === 'rolled back'
-          ? style.dim(mark)
-          : style.green(mark)
-    const detail =
-      m.status === 'failed'
-        ? style.red(`failed: ${m.error ?? ''}`)
-        : m.status === 'applied' || m.status === 'reverted'
-          ? style.dim(`${m.durationMs ?? 0} ms`)
-          : style.dim(m.status)
-    const head = `${coloured} ${m.name.padEnd(width)}  ${detail}`
+    const { mark, paint } = looks[m.status]
+    const head = `${style[paint](mark)} ${m.name.padEnd(width)}  ${describeOutcome(m, style)}`
     if (!m.sql) return head
     const statements = m.sql.map((q) => {
       const params = q.parameters.length
