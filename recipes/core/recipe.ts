@@ -4,7 +4,6 @@ export const core = defineRecipe({
   name: 'core',
   summary:
     'Express 5 app: ordered middleware, config, errors, validation, health, graceful shutdown',
-  title: 'The app: middleware chain, configuration, errors, validation, health, shutdown',
   templateDir: 'templates/base',
   dependencies: ['express', 'pino', 'pino-http', 'helmet', 'cors', 'zod'],
   devDependencies: [
@@ -56,31 +55,4 @@ export const core = defineRecipe({
     },
   ],
   adds: ['src/app.ts', 'src/server.ts', 'src/config.ts', '/health/live', '/health/ready'],
-  readme: `The Express 5 app is built in \`src/app.ts\`, with the middleware chain in a deliberate,
-commented order: request id → pino-http logging (one line per request with its id, no headers;
-credentials redacted from every log line) →
-helmet → CORS (allowlist from \`CORS_ORIGINS\`) → health routes → module middleware that refuses
-cheaply → JSON body parsing (\`BODY_LIMIT\`; anything but JSON is a 415) → module middleware on
-parsed requests → routes → JSON 404 → the error handler, last.
-
-- **Configuration** (\`src/config.ts\`): the environment is parsed by zod at start, together with
-  every module's own variables; a missing or malformed value stops the process with a message
-  naming each bad variable.
-- **Errors** (\`src/lib/errors.ts\`, \`src/middleware/error-handler.ts\`): throw an \`AppError\`
-  (\`NotFoundError\`, \`ConflictError\`, \`ValidationError\`, …) and the handler answers with its
-  status and \`{error: {message, code, details?}}\`. Anything else is logged with the request id
-  and answered with a bare 500 — no stack, no SQL. Malformed JSON is a 400, a body over the limit
-  a 413, a non-JSON body a 415, and a dependency that cannot be reached (database down) a 503 with
-  \`Retry-After\`.
-- **Validation** (\`src/middleware/validate.ts\`): \`validate({ body, query, params })\` with zod
-  schemas; invalid input is a 422 listing every problem.
-- **Health** (\`src/health/\`): \`GET /health/live\` does no I/O; \`GET /health/ready\` runs every
-  module's readiness check with a time limit and answers 200 or 503 with each check's status.
-- **Graceful shutdown** (\`src/lib/shutdown.ts\`): on SIGTERM/SIGINT readiness turns 503, the server
-  stops accepting connections, requests in flight finish, modules stop (pools, connections,
-  workers), and the process exits 0; after \`SHUTDOWN_TIMEOUT_MS\` or a second signal it exits 1.
-- **Modules** (\`src/module.ts\`, \`src/modules.ts\`): each pattern is a module that brings its
-  environment schema, middleware (with a stage), routes, readiness checks and a stop hook.
-  \`src/modules.ts\` lists the installed ones; backendkit writes it, so add patterns with
-  \`backendkit add <recipe>\` rather than by editing it.`,
 })

@@ -3,7 +3,6 @@ import { defineRecipe } from '../../src/scaffold/recipe.js'
 export const database = defineRecipe({
   name: 'database',
   summary: 'PostgreSQL through kysely + pg: pool, read replica, typed schema, migrations, seeds',
-  title: 'Database: PostgreSQL with kysely',
   requires: ['core'],
   dependencies: ['kysely', 'pg'],
   devDependencies: ['@types/pg'],
@@ -40,25 +39,4 @@ export const database = defineRecipe({
     },
   ],
   adds: ['src/db/', 'migrations', 'db:seed', 'readiness: postgres'],
-  readme: `\`src/db/database.ts\` opens two kysely handles over pg pools (size, idle, connect and
-statement timeouts from the environment):
-
-- \`db.write\` — the primary: every write, every transaction (reads inside a transaction included),
-  and reads that must see what was just written;
-- \`db.read\` — the replica from \`DATABASE_REPLICA_URL\` when set, else the primary: reads that
-  tolerate replication lag (lists, lookups).
-
-The schema is typed: each feature declares its tables by merging into \`Database\`
-(\`src/db/schema.ts\`), so queries are checked by tsc. Readiness checks \`postgres\` (and
-\`postgres-replica\`); the pools close on shutdown.
-
-Migrations are TypeScript files in \`src/db/migrations\` (\`<UTC timestamp>_<name>.ts\`, each with
-\`up\` and \`down\`). Apply them with \`npx backendkit migrate up\` (one batch, one transaction,
-under a lock, \`--dry-run\` to see the SQL); \`migrate status\`, \`migrate down\` and
-\`migrate make <name>\` do the rest. Migrations need a direct database URL, not one through
-PgBouncer in transaction mode. \`npm run db:seed\` runs every seed in \`src/db/seeds\` in name order;
-seeds are idempotent.
-
-Tests get a database of their own per test file (\`test/support/database.ts\`), migrated to the
-latest schema and dropped afterwards.`,
 })

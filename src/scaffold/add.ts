@@ -4,6 +4,7 @@ import { CONFIG_FILE } from '../core/project.js'
 import type { ProjectConfig } from '../core/project-config.js'
 import {
   CHECKSUMS_FILE,
+  dedupeEnv,
   planProject,
   readChecksums,
   renderChecksums,
@@ -144,8 +145,10 @@ export function planAdd(
   // .env.example: append the variables it does not mention yet, under each recipe's header.
   const envText = readText(path.join(root, '.env.example')) ?? ''
   const present = new Set([...envText.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]))
-  const blocks = adding.flatMap((name) => {
-    const vars = recipes[name].env.filter((v) => !present.has(v.name))
+  const blocks = dedupeEnv(
+    adding.map((name) => ({ recipe: name, vars: recipes[name].env })),
+  ).flatMap(({ recipe: name, vars: declared }) => {
+    const vars = declared.filter((v) => !present.has(v.name))
     if (vars.length === 0) return []
     return [
       [

@@ -48,8 +48,24 @@ export function readChecksums(content: string | undefined): Record<string, strin
   }
 }
 
+/**
+ * Each variable once, under the first recipe (in install order) that declares it: REDIS_URL is
+ * one line however many recipes read it.
+ */
+export function dedupeEnv(env: ProjectPlan['env']): ProjectPlan['env'] {
+  const seen = new Set<string>()
+  return env.map(({ recipe, vars }) => ({
+    recipe,
+    vars: vars.filter((v) => {
+      if (seen.has(v.name)) return false
+      seen.add(v.name)
+      return true
+    }),
+  }))
+}
+
 export function renderEnvExample(env: ProjectPlan['env']): string {
-  const blocks = env
+  const blocks = dedupeEnv(env)
     .filter(({ vars }) => vars.length > 0)
     .map(({ recipe, vars }) =>
       [
@@ -104,11 +120,8 @@ export function planProject(name: string, installed: readonly RecipeName[]): Pro
     name,
     // Every recipe, installed or not, so templates can ask `{{#if recipes.auth}}` in strict mode.
     recipes: Object.fromEntries(recipeNames.map((r) => [r, installed.includes(r)])),
-    sections: installed.map((r) => ({
-      name: r,
-      title: recipes[r].title,
-      readme: recipes[r].readme,
-    })),
+    // Each recipe's README.md (its section of the project's README, heading included).
+    sections: installed.map((r) => recipes[r].readme()),
   }
   const files: PlannedFile[] = installed.flatMap((recipe) =>
     renderTemplateDir(path.join(root, recipes[recipe].templateDir), context).map((file) => ({

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { packageRoot } from './package-root.js'
+import type { RecipeName } from './recipe-names.js'
 import type { PackageName } from './versions.js'
 
 export interface EnvVar {
@@ -8,30 +12,32 @@ export interface EnvVar {
   description: string
 }
 
-export interface Recipe<Name extends string = string> {
+export interface Recipe<Name extends RecipeName = RecipeName> {
   name: Name
   summary: string
-  /** The heading of its README section. */
-  title: string
   /** Recipes this one needs; resolved transitively, installed first. */
-  requires: readonly string[]
+  requires: readonly RecipeName[]
   dependencies: readonly PackageName[]
   devDependencies: readonly PackageName[]
+  /**
+   * The variables it reads. A variable several recipes read (REDIS_URL) is declared by the one
+   * that owns it; .env.example lists each variable once, under the first recipe declaring it.
+   */
   env: readonly EnvVar[]
   scripts: Readonly<Record<string, string>>
   /** The runtime module it registers in the generated src/modules.ts, if any. */
   module?: { from: string; name: string }
   /** What it adds, in a few words, for `backendkit recipes`. */
   adds: readonly string[]
-  /** Its section of the generated README (Markdown, without the heading). */
-  readme: string
   /** Where its template files are, relative to the package root. */
   templateDir: string
+  /** Its section of the generated README: recipes/<name>/README.md, read when first needed. */
+  readme(): string
 }
 
-type RecipeInput<Name extends string> = Omit<
+type RecipeInput<Name extends RecipeName> = Omit<
   Recipe<Name>,
-  'requires' | 'dependencies' | 'devDependencies' | 'env' | 'scripts' | 'templateDir'
+  'requires' | 'dependencies' | 'devDependencies' | 'env' | 'scripts' | 'templateDir' | 'readme'
 > &
   Partial<
     Pick<
@@ -40,8 +46,14 @@ type RecipeInput<Name extends string> = Omit<
     >
   >
 
-/** A recipe is data plus its own template files (recipes/<name>/files unless it says otherwise). */
-export function defineRecipe<const Name extends string>(input: RecipeInput<Name>): Recipe<Name> {
+/**
+ * A recipe is data plus its own files: templates in recipes/<name>/files (unless it says
+ * otherwise) and its README section in recipes/<name>/README.md.
+ */
+export function defineRecipe<const Name extends RecipeName>(
+  input: RecipeInput<Name>,
+): Recipe<Name> {
+  let readme: string | undefined
   return {
     requires: [],
     dependencies: [],
@@ -50,5 +62,9 @@ export function defineRecipe<const Name extends string>(input: RecipeInput<Name>
     scripts: {},
     templateDir: `recipes/${input.name}/files`,
     ...input,
+    readme() {
+      readme ??= readFileSync(path.join(packageRoot(), 'recipes', input.name, 'README.md'), 'utf8')
+      return readme.trimEnd()
+    },
   }
 }

@@ -3,18 +3,14 @@ import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
 import { rest } from '../../recipes/rest/recipe.js'
 import type { Recipe } from './recipe.js'
+import type { RecipeName } from './recipe-names.js'
 
-/** Every recipe, in the order they install (a recipe comes after what it requires). */
+/** Every recipe, by name (the install order is recipeNames'). */
 export const recipes = {
   core,
   database,
   auth,
   rest,
-} satisfies Record<string, Recipe>
+} satisfies { [Name in RecipeName]: Recipe<Name> }
 
-export type RecipeName = keyof typeof recipes
-export const recipeNames = Object.keys(recipes) as RecipeName[]
-
-export function isRecipeName(name: string): name is RecipeName {
-  return Object.hasOwn(recipes, name)
-}
+export { isRecipeName, type RecipeName, recipeNames } from './recipe-names.js'

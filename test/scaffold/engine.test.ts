@@ -92,7 +92,7 @@ describe('rendering', () => {
     ).toBe(false)
     const readme = plan.files.find((f) => f.path === 'README.md')!.content.toString()
     expect(readme).toMatch(/^# demo/)
-    expect(readme).toContain(recipes.core.title)
+    expect(readme).toContain(recipes.core.readme().split('\n')[0])
   })
 })
 

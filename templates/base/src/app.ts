@@ -3,36 +3,47 @@ import express, { type Express } from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
 import type { AppConfig } from './config.js'
+import type { Conventions } from './conventions.js'
 import { Readiness } from './health/readiness.js'
-import { healthRoutes } from './health/routes.js'
+import { healthOperations, healthRoutes } from './health/routes.js'
+import { loadThrough } from './lib/cache.js'
 import type { Logger } from './lib/logger.js'
+import { type ApiOperation, openApiDocument } from './lib/openapi.js'
+import { noRateLimits } from './lib/rate-limits.js'
 import { errorHandler, notFound } from './middleware/error-handler.js'
 import { requestId } from './middleware/request-id.js'
 import { requireJson } from './middleware/require-json.js'
-import type { AppModule, MiddlewareStage, ModuleInstance, Services } from './module.js'
+import type { AppModule, AvailableServices, MiddlewareSlot, ModuleInstance } from './module.js'
 
 export interface App {
   express: Express
   readiness: Readiness
-  services: Partial<Services>
+  services: AvailableServices
   /** Stops every module (pools, connections, workers), in reverse order of start. */
   stop(): Promise<void>
 }
 
 export interface CreateAppOptions {
   config: AppConfig
+  conventions: Conventions
   logger: Logger
   modules: readonly AppModule[]
 }
 
+interface StartedModule {
+  name: string
+  instance: ModuleInstance
+}
+
 /** Starts the modules in order; each sees what the ones before it provided. */
-async function initModules(options: CreateAppOptions, services: Partial<Services>) {
-  const started: { name: string; instance: ModuleInstance }[] = []
+async function initModules(options: CreateAppOptions, services: AvailableServices) {
+  const started: StartedModule[] = []
   try {
     for (const module of options.modules) {
       const instance = await module.init({
         env: options.config.modules.get(module.name),
         core: options.config.core,
+        conventions: options.conventions,
         logger: options.logger.child({ module: module.name }),
         services,
       })
@@ -46,7 +57,7 @@ async function initModules(options: CreateAppOptions, services: Partial<Services
   return started
 }
 
-async function stopModules(started: { name: string; instance: ModuleInstance }[], logger: Logger) {
+async function stopModules(started: StartedModule[], logger: Logger) {
   for (const { name, instance } of [...started].reverse()) {
     try {
       await instance.stop?.()
@@ -56,42 +67,66 @@ async function stopModules(started: { name: string; instance: ModuleInstance }[]
   }
 }
 
+/** Every installed module's contributions of one kind, in module order. */
+function collect<T>(started: StartedModule[], pick: (instance: ModuleInstance) => T[] | undefined) {
+  return started.flatMap(({ instance }) => pick(instance) ?? [])
+}
+
 export async function createApp(options: CreateAppOptions): Promise<App> {
-  const { config, logger } = options
-  const services: Partial<Services> = {}
+  const { config, conventions, logger } = options
+  const services: AvailableServices = { cache: loadThrough, limits: noRateLimits }
   const started = await initModules(options, services)
-  const readiness = new Readiness(config.core.READINESS_TIMEOUT_MS)
+  const readiness = new Readiness(
+    config.core.READINESS_TIMEOUT_MS,
+    logger.child({ module: 'health' }),
+  )
   for (const { name, instance } of started) {
     for (const [check, fn] of Object.entries(instance.readiness ?? {})) {
       readiness.add(check || name, fn)
     }
   }
-  const stage = (which: MiddlewareStage) =>
-    started.flatMap(({ instance }) =>
-      (instance.middleware ?? []).filter((m) => m.stage === which).map((m) => m.handler),
-    )
+  const operations: ApiOperation[] = [...healthOperations, ...collect(started, (m) => m.openapi)]
+  const openapi = openApiDocument({ title: conventions.name, version: '1.0.0' }, operations)
 
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', config.core.TRUST_PROXY)
-  // The order is deliberate:
+  /** The middleware modules put in `slot`, mounted where this line stands in the chain. */
+  const slot = (name: MiddlewareSlot) => {
+    for (const m of collect(started, (m) => m.middleware)) {
+      if (m.slot !== name) continue
+      if (m.path) app.use(m.path, m.handler)
+      else app.use(m.handler)
+    }
+  }
+
+  // The order is deliberate; each step says why it stands where it does.
   // 1. an id for every request first, so every later log line and error carries it;
   app.use(requestId())
-  // 2. one log line per request, carrying its id (no headers, so no credentials);
+  // 2. one log line per request, carrying its id (no headers, so no credentials): `info` for
+  //    answers and expected failures, `warn` for an unavailable dependency, `error` for a bug;
   app.use(
     pinoHttp({
       logger,
       genReqId: (req) => (req as express.Request).id,
       // Probes come every few seconds from every load balancer: they would drown the log.
       autoLogging: { ignore: (req) => req.url?.startsWith('/health/') ?? false },
-      // Lean lines: headers stay out of the log (they cost time and can carry secrets).
+      customLogLevel: (_req, res, error) => {
+        if (res.statusCode >= 500) return res.locals.failure ? 'warn' : 'error'
+        return error ? 'error' : 'info'
+      },
+      // Lean lines: headers stay out of the log (they cost time and can carry secrets); a
+      // failure shows its error code.
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
           url: req.url,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        res: (res: { statusCode: number; raw: express.Response }) => ({
+          statusCode: res.statusCode,
+          ...res.raw.locals.failure,
+        }),
       },
     }),
   )
@@ -115,21 +150,32 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   if (config.core.CORS_ORIGINS.length > 0) {
     app.use(cors({ origin: config.core.CORS_ORIGINS, credentials: true }))
   }
-  // 4. probes: answered before maintenance mode, rate limits or auth can refuse them;
+  // 4. probes and infrastructure endpoints: never refused by maintenance, limits or auth;
   app.use('/health', healthRoutes(readiness))
-  // 5. modules that refuse cheaply (maintenance, rate limits) before a body is read;
-  for (const handler of stage('before-parsing')) app.use(handler)
-  // 6. the body: JSON only, within the size limit (415 / 400 / 413 otherwise);
+  slot('probes')
+  // 5. maintenance mode refuses everything else, before anything costs;
+  slot('maintenance')
+  // 6. who is calling: req.user from a valid access token (never refuses; routes decide);
+  slot('auth-context')
+  // 7. rate limits: per user when signed in (hence after 6), else per IP; before a body is read;
+  slot('rate-limit')
+  // 8. the body: JSON only, within the size limit (415 / 400 / 413 otherwise);
   app.use(requireJson())
   app.use(express.json({ limit: config.core.BODY_LIMIT }))
-  // 7. modules that work on parsed requests (caching, auth context), then the routes;
-  for (const handler of stage('after-parsing')) app.use(handler)
-  for (const { instance } of started) {
-    for (const { path, router } of instance.routes ?? []) app.use(path, router)
-  }
-  // 8. a JSON 404, and the one error handler, last.
+  // 9. HTTP caching (ETag, Cache-Control) just before the routes;
+  slot('cache')
+  // 10. the routes, and the OpenAPI document of every module's routes;
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi)
+  })
+  for (const { path, router } of collect(started, (m) => m.routes)) app.use(path, router)
+  // 11. a JSON 404, and the one error handler, last.
   app.use(notFound())
-  app.use(errorHandler())
+  app.use(
+    errorHandler({
+      mappers: started.flatMap(({ instance }) => (instance.mapError ? [instance.mapError] : [])),
+    }),
+  )
 
   return {
     express: app,

@@ -2,6 +2,22 @@ import type { RequestHandler, Router } from 'express'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
 import type { CoreConfig } from './config.js'
+import type { Conventions } from './conventions.js'
+import type { Cache } from './lib/cache.js'
+import type { AppError } from './lib/errors.js'
+import type { ApiOperation } from './lib/openapi.js'
+import type { RateLimits } from './lib/rate-limits.js'
+
+/**
+ * What every module can use whatever else is installed. Core provides a working default for each
+ * (a cache that always loads, no rate limits) and a recipe replaces it with the real thing by
+ * providing the same key (the cache recipe's Redis cache), so a module that caches or limits
+ * typechecks and runs with or without those recipes.
+ */
+export interface CoreServices {
+  cache: Cache
+  limits: RateLimits
+}
 
 /**
  * What modules share with each other: each module that provides something declares it here by
@@ -13,24 +29,45 @@ import type { CoreConfig } from './config.js'
  * }
  * ```
  */
-// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging
-export interface Services {}
+export interface Services extends CoreServices {}
+
+/** What a module sees at start: core's services and whatever the modules before it provided. */
+export type AvailableServices = CoreServices & Partial<Services>
 
 /**
- * Where a module's middleware sits in the chain that src/app.ts builds:
- * - `before-parsing`: after request id, logging, helmet and CORS, before the body is read
- *   (maintenance mode, rate limits: cheap refusals first);
- * - `after-parsing`: after the JSON body is parsed, before the routes (caching, auth context).
+ * Where module middleware runs. The chain in src/app.ts reads top to bottom, and each slot sits
+ * at one place in it:
+ * - `probes`: endpoints for infrastructure (metrics) that maintenance and limits never refuse;
+ * - `maintenance`: refuses everything during `backendkit down`, before anything costs;
+ * - `auth-context`: sets `req.user` from a valid access token, never refuses;
+ * - `rate-limit`: per user when signed in (so after auth-context), else per client IP;
+ * - `cache`: HTTP caching of parsed, authorised requests, just before the routes.
  */
-export type MiddlewareStage = 'before-parsing' | 'after-parsing'
+export type MiddlewareSlot = 'probes' | 'maintenance' | 'auth-context' | 'rate-limit' | 'cache'
+
+export interface ModuleMiddleware {
+  slot: MiddlewareSlot
+  handler: RequestHandler
+  /** Only requests under this path (default: every request). */
+  path?: string
+}
 
 /** A readiness check throws (or rejects) when its dependency cannot serve. */
 export type ReadinessCheck = () => Promise<unknown>
 
+/**
+ * Turns an error of this module's libraries into the answer a client should get (a database that
+ * cannot be reached → 503), or returns undefined for errors it does not know.
+ */
+export type ErrorMapper = (error: unknown) => AppError | undefined
+
 export interface ModuleInstance {
-  middleware?: { stage: MiddlewareStage; handler: RequestHandler }[]
+  middleware?: ModuleMiddleware[]
   /** Routers mounted under their path, in module order, after the middleware. */
   routes?: { path: string; router: Router }[]
+  /** The operations of those routes, for GET /openapi.json. */
+  openapi?: ApiOperation[]
+  mapError?: ErrorMapper
   /** Named checks for /health/ready. */
   readiness?: Record<string, ReadinessCheck>
   /** What this module offers the modules after it (see Services). */
@@ -43,9 +80,10 @@ export interface ModuleContext<Env> {
   /** This module's own environment, parsed by its schema. */
   env: Env
   core: CoreConfig
+  /** backendkit.json: names and prefixes this service shares with the backendkit CLI. */
+  conventions: Conventions
   logger: Logger
-  /** What the modules before this one provided. */
-  services: Partial<Services>
+  services: AvailableServices
 }
 
 export interface ModuleDefinition<Env> {
@@ -65,7 +103,7 @@ export function defineModule<Env>(definition: ModuleDefinition<Env>): AppModule 
 
 /** Reads a service a module needs from those provided before it, or fails loudly at start. */
 export function requireService<K extends keyof Services>(
-  services: Partial<Services>,
+  services: AvailableServices,
   key: K,
   by: string,
 ): Services[K] {

@@ -1,5 +1,6 @@
 import { createApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { loadConventions } from './conventions.js'
 import { createLogger } from './lib/logger.js'
 import { handleGracefulShutdown } from './lib/shutdown.js'
 import { modules } from './modules.js'
@@ -7,7 +8,7 @@ import { modules } from './modules.js'
 async function main(): Promise<void> {
   const config = loadConfig(process.env, modules)
   const logger = createLogger(config.core)
-  const app = await createApp({ config, logger, modules })
+  const app = await createApp({ config, conventions: loadConventions(), logger, modules })
   const server = app.express.listen(config.core.PORT, config.core.HOST, () => {
     logger.info({ host: config.core.HOST, port: config.core.PORT }, 'listening')
   })

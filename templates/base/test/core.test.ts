@@ -1,22 +1,35 @@
-import { Router } from 'express'
+import { readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
+import { gzipSync } from 'node:zlib'
+import { type RequestHandler, Router } from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ConfigError, loadConfig } from '../src/config.js'
 import type { ReadinessReport } from '../src/health/readiness.js'
-import { ConflictError } from '../src/lib/errors.js'
+import { AppError, ConflictError } from '../src/lib/errors.js'
+import { createLogger } from '../src/lib/logger.js'
 import { validate } from '../src/middleware/validate.js'
-import { type AppModule, defineModule } from '../src/module.js'
+import { type AppModule, defineModule, type MiddlewareSlot } from '../src/module.js'
+import { modules as installedModules } from '../src/modules.js'
 import { type ErrorBody, json, startApp, type TestApp } from './support/app.js'
+
+/** Adds `slot` to the X-Slots response header: shows the order the chain ran in. */
+const mark =
+  (slot: MiddlewareSlot): RequestHandler =>
+  (_req, res, next) => {
+    res.append('x-slots', slot)
+    next()
+  }
 
 /** A module of the test's own, exercising the module contract end to end. */
 let probeHealthy = true
-const stopped: string[] = []
 const demo = defineModule({
   name: 'demo',
   env: z.object({ DEMO_GREETING: z.string().default('hello') }),
-  init({ env }) {
+  init({ env, logger }) {
     const router = Router()
     router.get('/greeting', (_req, res) => {
+      logger.info('greeting someone')
       res.json({ greeting: env.DEMO_GREETING })
     })
     router.post(
@@ -24,7 +37,10 @@ const demo = defineModule({
       validate({
         params: z.strictObject({ id: z.coerce.number().int().positive() }),
         query: z.strictObject({ dryRun: z.enum(['true', 'false']).optional() }),
-        body: z.strictObject({ title: z.string().min(1).max(100) }),
+        body: z.strictObject({
+          title: z.string().min(1).max(100),
+          tags: z.array(z.string()).optional(),
+        }),
       }),
       (req, res) => {
         res.status(201).json({ id: req.params.id, title: req.body.title, query: req.query })
@@ -38,31 +54,43 @@ const demo = defineModule({
         code: 'ECONNREFUSED',
       })
     })
+    router.get('/demo-library-error', () => {
+      throw Object.assign(new Error('the demo store is full'), { demoCode: 'FULL' })
+    })
     router.get('/boom', () => {
       throw new Error('secret internals: select * from users')
     })
-    router.get('/slow', async (_req, res) => {
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      res.json({ done: true })
+    router.get('/posts/:id', (req, res) => {
+      res.json({ id: req.params.id })
     })
     return {
+      // Listed out of order on purpose: the chain puts each slot in its place.
       middleware: [
-        {
-          stage: 'before-parsing',
-          handler: (_req, res, next) => {
-            res.setHeader('x-demo-stage', 'before-parsing')
-            next()
-          },
-        },
+        { slot: 'cache', handler: mark('cache') },
+        { slot: 'rate-limit', handler: mark('rate-limit') },
+        { slot: 'maintenance', handler: mark('maintenance') },
+        { slot: 'auth-context', handler: mark('auth-context') },
+        { slot: 'probes', handler: mark('probes'), path: '/demo' },
       ],
       routes: [{ path: '/demo', router }],
+      openapi: [
+        {
+          method: 'get',
+          path: '/demo/greeting',
+          tag: 'demo',
+          summary: 'A greeting',
+          responses: { 200: z.object({ greeting: z.string() }) },
+        },
+      ],
+      // This module's library errors, as the client should see them.
+      mapError: (error) =>
+        (error as { demoCode?: string }).demoCode === 'FULL'
+          ? new AppError(507, 'Out of room', { code: 'FULL' })
+          : undefined,
       readiness: {
         probe: async () => {
-          if (!probeHealthy) throw new Error('probe is down')
+          if (!probeHealthy) throw new Error('connect ECONNREFUSED 10.0.0.7:6379')
         },
-      },
-      stop: async () => {
-        stopped.push('demo')
       },
     }
   },
@@ -76,12 +104,23 @@ beforeAll(async () => {
   server = await startApp({
     modules,
     env: { DEMO_GREETING: 'hi', CORS_ORIGINS: 'https://app.example', BODY_LIMIT: '1kb' },
+    captureLogs: true,
   })
 })
 afterAll(() => server.close())
 
-const post = (path: string, body: string, contentType = 'application/json') =>
-  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body })
+const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  })
+
+/** The log lines of one request, found by its id. */
+const linesOf = (requestId: string | null) =>
+  server
+    .logs()
+    .filter((line) => line.reqId === requestId || (line.req as { id?: string })?.id === requestId)
 
 describe('the middleware chain', () => {
   it('gives each request an id, keeps a well-formed incoming one, replaces a bad one', async () => {
@@ -128,34 +167,92 @@ describe('the middleware chain', () => {
     }
   })
 
-  it('runs module middleware at its stage and mounts module routes with their config', async () => {
+  it('runs module middleware slot by slot, in the order of src/app.ts, whatever the module lists', async () => {
     const res = await fetch(`${server.url}/demo/greeting`)
-    expect(res.headers.get('x-demo-stage')).toBe('before-parsing')
+    expect(res.headers.get('x-slots')).toBe('probes, maintenance, auth-context, rate-limit, cache')
     expect(await res.json()).toEqual({ greeting: 'hi' })
+  })
+
+  it('a path-scoped middleware runs only under its path; probes are never behind the slots', async () => {
+    const outside = await fetch(`${server.url}/nope`)
+    expect(outside.headers.get('x-slots')).toBe('maintenance, auth-context, rate-limit, cache')
+    const probe = await fetch(`${server.url}/health/ready`)
+    expect(probe.headers.get('x-slots')).toBeNull()
   })
 })
 
 describe('errors are JSON with the right status, never a 500 for bad input', () => {
   it.each([
-    ['malformed JSON', '{"title":', 'application/json', 400, 'INVALID_JSON'],
+    ['malformed JSON', '{"title":', {}, 400, 'INVALID_JSON'],
     [
       'a body over the limit',
       JSON.stringify({ title: 'x'.repeat(2_000) }),
-      'application/json',
+      {},
       413,
       'PAYLOAD_TOO_LARGE',
     ],
     [
       'a non-JSON body',
       'title=x',
-      'application/x-www-form-urlencoded',
+      { 'content-type': 'application/x-www-form-urlencoded' },
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     ],
-  ])('%s → %d', async (_name, body, type, status, code) => {
-    const res = await post('/demo/items/1', body, type)
+    [
+      'plain JSON labelled gzip',
+      '{"title":"x"}',
+      { 'content-encoding': 'gzip' },
+      400,
+      'INVALID_BODY_ENCODING',
+    ],
+    [
+      'plain JSON labelled br',
+      '{"title":"x"}',
+      { 'content-encoding': 'br' },
+      400,
+      'INVALID_BODY_ENCODING',
+    ],
+    [
+      'an unknown Content-Encoding',
+      '{"title":"x"}',
+      { 'content-encoding': 'zstd-nope' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+  ])('%s → %d', async (_name, body, headers, status, code) => {
+    const res = await post('/demo/items/1', body, headers)
     expect(res.status).toBe(status)
     expect(await res.json()).toEqual({ error: { message: expect.any(String), code } })
+  })
+
+  it('a real gzip body is read', async () => {
+    const res = await post('/demo/items/1', gzipSync(JSON.stringify({ title: 'zipped' })), {
+      'content-encoding': 'gzip',
+    })
+    expect(res.status).toBe(201)
+    expect(await res.json()).toMatchObject({ title: 'zipped' })
+  })
+
+  it('a path with a malformed %-escape is a 400, not a URIError 500', async () => {
+    const res = await fetch(`${server.url}/demo/posts/%E0%A4%A`)
+    expect(res.status).toBe(400)
+    expect((await json<ErrorBody>(res)).error.code).toBe('INVALID_URL')
+  })
+
+  it.each([
+    ['a field', { title: 'a\u0000b' }, 'body.title'],
+    ['an array item', { title: 'ok', tags: ['x', 'y\u0000'] }, 'body.tags.1'],
+  ])('a NUL character in %s is a 422 naming where', async (_name, body, path) => {
+    const res = await post('/demo/items/1', JSON.stringify(body))
+    expect(res.status).toBe(422)
+    expect((await json<ErrorBody>(res)).error.details).toContainEqual(
+      expect.objectContaining({ path }),
+    )
+  })
+
+  it('a NUL character in the query is a 422 too', async () => {
+    const res = await post('/demo/items/1?dryRun=tr%00ue', JSON.stringify({ title: 'x' }))
+    expect(res.status).toBe(422)
   })
 
   it('validation failures are 422 with every problem; unknown keys are rejected', async () => {
@@ -184,6 +281,12 @@ describe('errors are JSON with the right status, never a 500 for bad input', () 
     expect(await res.json()).toEqual({ error: { message: 'Already there', code: 'CONFLICT' } })
   })
 
+  it("a module maps its own library's errors", async () => {
+    const res = await fetch(`${server.url}/demo/demo-library-error`)
+    expect(res.status).toBe(507)
+    expect(await res.json()).toEqual({ error: { message: 'Out of room', code: 'FULL' } })
+  })
+
   it('an unexpected error is a bare 500: no message, stack or SQL reaches the client', async () => {
     const res = await fetch(`${server.url}/demo/boom`)
     expect(res.status).toBe(500)
@@ -210,6 +313,64 @@ describe('errors are JSON with the right status, never a 500 for bad input', () 
   })
 })
 
+describe('logs', () => {
+  it('a bug (500) is logged at error with its stack; an expected 4xx at info without one', async () => {
+    const boom = await fetch(`${server.url}/demo/boom`)
+    const [bug] = linesOf(boom.headers.get('x-request-id'))
+    expect(bug).toMatchObject({ level: 50, err: { message: expect.stringContaining('secret') } })
+    expect((bug?.err as { stack?: string } | undefined)?.stack).toContain('core.test.ts')
+
+    const conflict = await fetch(`${server.url}/demo/conflict`)
+    const [expected] = linesOf(conflict.headers.get('x-request-id'))
+    expect(expected).toMatchObject({ level: 30, res: { statusCode: 409, code: 'CONFLICT' } })
+    expect(expected?.err).toBeUndefined()
+  })
+
+  it('an unavailable dependency is logged at warn with its cause, without a stack', async () => {
+    const res = await fetch(`${server.url}/demo/dependency-down`)
+    const [line] = linesOf(res.headers.get('x-request-id'))
+    expect(line).toMatchObject({
+      level: 40,
+      err: { message: expect.stringContaining('ECONNREFUSED') },
+    })
+    expect((line?.err as { stack?: string } | undefined)?.stack).toBeFalsy()
+  })
+
+  it("a module's log line written while serving a request carries the request's id", async () => {
+    const res = await fetch(`${server.url}/demo/greeting`, {
+      headers: { 'x-request-id': 'trace-me-1' },
+    })
+    expect(res.status).toBe(200)
+    const lines = linesOf('trace-me-1')
+    expect(lines).toContainEqual(
+      expect.objectContaining({ module: 'demo', msg: 'greeting someone' }),
+    )
+  })
+
+  it('redacts credentials from every log line the service writes', () => {
+    const lines: string[] = []
+    const logger = createLogger(
+      { LOG_LEVEL: 'info', NODE_ENV: 'test' },
+      { write: (line: string) => void lines.push(line) },
+    )
+    logger.info(
+      {
+        password: 'hunter2',
+        currentPassword: 'hunter1',
+        user: { id: 1, passwordHash: '$argon2id$abc' },
+        token: 'eyJ',
+        req: { headers: { authorization: 'Bearer eyJsecret', cookie: 'refresh_token=r3fr' } },
+      },
+      'login',
+    )
+    const line = lines.join('')
+    for (const secret of ['hunter2', 'hunter1', '$argon2id$abc', 'eyJ', 'r3fr']) {
+      expect(line).not.toContain(secret)
+    }
+    expect(line).toContain('"id":1')
+  })
+})
+
 describe('health', () => {
   it('live answers without I/O; ready reports each check', async () => {
     expect(await (await fetch(`${server.url}/health/live`)).json()).toEqual({ status: 'ok' })
@@ -220,16 +381,32 @@ describe('health', () => {
     expect(report.checks.probe).toEqual({ status: 'up', latencyMs: expect.any(Number) })
   })
 
-  it('ready is 503 naming the failing check, and recovers', async () => {
+  it('ready is 503 naming the failing check but not its error (it names internal hosts), and recovers', async () => {
     probeHealthy = false
     const res = await fetch(`${server.url}/health/ready`)
     expect(res.status).toBe(503)
-    expect((await json<ReadinessReport>(res)).checks.probe).toMatchObject({
-      status: 'down',
-      error: 'probe is down',
-    })
+    const text = await res.text()
+    expect(JSON.parse(text).checks.probe).toEqual({ status: 'down', latencyMs: expect.any(Number) })
+    expect(text).not.toContain('10.0.0.7')
+    // The reason goes to the log instead, once per outage.
+    expect(server.logs()).toContainEqual(
+      expect.objectContaining({ check: 'probe', msg: 'readiness check down' }),
+    )
     probeHealthy = true
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
+  })
+})
+
+describe('GET /openapi.json', () => {
+  it("collects every module's operations, with the health probes", async () => {
+    const doc = await json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+      await fetch(`${server.url}/openapi.json`),
+    )
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/health/live', '/health/ready', '/demo/greeting']),
+    )
+    expect(doc.paths['/demo/greeting']?.get).toMatchObject({ operationId: 'getDemoGreeting' })
   })
 })
 
@@ -252,37 +429,28 @@ describe('configuration', () => {
     const { core } = loadConfig({}, [])
     expect(core).toMatchObject({ PORT: 3000, BODY_LIMIT: '100kb', CORS_ORIGINS: [] })
   })
-})
 
-describe('modules stop on close', () => {
-  it('calls each stop hook', async () => {
-    const other = await startApp({ modules })
-    await other.close()
-    expect(stopped).toContain('demo')
+  it('.env.example is a valid configuration for every installed module', () => {
+    const example = parseEnv(readFileSync(new URL('../.env.example', import.meta.url), 'utf8'))
+    expect(() => loadConfig(example, installedModules)).not.toThrow()
   })
 })
 
-describe('logging', () => {
-  it('redacts credentials from log lines', async () => {
-    const { Writable } = await import('node:stream')
-    const { pino } = await import('pino')
-    const { redactedPaths } = await import('../src/lib/logger.js')
-    const lines: string[] = []
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk))
-        done()
-      },
+describe('modules stop on close', () => {
+  it("calls each module's stop hook, once, when the app stops", async () => {
+    let stops = 0
+    const stoppable = defineModule({
+      name: 'stoppable',
+      env: z.object({}),
+      init: () => ({
+        stop: async () => {
+          stops++
+        },
+      }),
     })
-    const logger = pino({ redact: { paths: redactedPaths, censor: '[redacted]' } }, sink)
-    logger.info(
-      { password: 'hunter2', user: { id: 1, passwordHash: '$2b$12$abc' }, token: 'eyJ' },
-      'login',
-    )
-    const line = lines.join('')
-    expect(line).not.toContain('hunter2')
-    expect(line).not.toContain('$2b$12$abc')
-    expect(line).not.toContain('eyJ')
-    expect(line).toContain('"id":1')
+    const other = await startApp({ modules: [stoppable] })
+    expect(stops).toBe(0)
+    await other.close()
+    expect(stops).toBe(1)
   })
 })

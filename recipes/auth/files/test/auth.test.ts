@@ -1,15 +1,51 @@
 import { createSecretKey } from 'node:crypto'
+import { Router } from 'express'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { AccessTokens } from '../src/auth/access-tokens.js'
+import { requireAuth } from '../src/auth/middleware.js'
 import { auth } from '../src/auth/module.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { database } from '../src/db/module.js'
+import { defineModule } from '../src/module.js'
 import { type ErrorBody, json, startApp, type TestApp } from './support/app.js'
-import { authTestEnv, post, refreshCookieOf, signUp } from './support/auth.js'
+import { authTestEnv, bearer, post, refreshCookieOf, signUp } from './support/auth.js'
 import { useTestDatabase } from './support/database.js'
 
 const db = useTestDatabase()
+
+/** GET /me: who the access token says the caller is (requireAuth). */
+const me = defineModule({
+  name: 'me',
+  env: z.object({}),
+  init() {
+    const router = Router()
+    router.get('/', requireAuth, (req, res) => {
+      res.json(req.user)
+    })
+    return { routes: [{ path: '/me', router }] }
+  },
+})
+
+/** Records which rate-limit policy guards each request, for whom (the rate-limit recipe enforces it). */
+const guarded: string[] = []
+const recordingLimits = defineModule({
+  name: 'recording-limits',
+  env: z.object({}),
+  init: () => ({
+    services: {
+      limits: {
+        limit: (policy, options) => (req, _res, next) => {
+          guarded.push(`${policy} ${options?.also?.(req) ?? '-'}`)
+          next()
+        },
+      },
+    },
+  }),
+})
+
+const modules = [recordingLimits, database, auth, me]
 
 /** A verifier configured like the app under test. */
 const verifier = () =>
@@ -23,7 +59,7 @@ let app: TestApp
 let url: string
 
 beforeAll(async () => {
-  app = await startApp({ modules: [database, auth], env: { DATABASE_URL: db.url, ...authTestEnv } })
+  app = await startApp({ modules, env: { DATABASE_URL: db.url, ...authTestEnv } })
   url = app.url
 })
 afterAll(() => app.close())
@@ -47,13 +83,24 @@ describe('register', () => {
   })
 
   it('409 for an email already registered, whatever its case', async () => {
+    const { user } = await signUp(url)
     const res = await post(`${url}/api/auth/register`, {
-      email: 'reg@example.COM',
-      username: 'reg_2',
+      email: user.email.toUpperCase(),
+      username: `other_${Date.now()}`,
       password: 'correct horse battery',
     })
     expect(res.status).toBe(409)
     expect((await json<ErrorBody>(res)).error.code).toBe('CONFLICT')
+  })
+
+  it('registration and login are guarded by the "auth" rate-limit policy, per account too', async () => {
+    await post(`${url}/api/auth/register`, {
+      email: 'Guard@Example.com',
+      username: 'x',
+      password: 'y',
+    })
+    await post(`${url}/api/auth/login`, { email: ' Guard@Example.COM', password: 'whatever!' })
+    expect(guarded.filter((g) => g === 'auth account:guard@example.com')).toHaveLength(2)
   })
 
   it.each([
@@ -78,7 +125,7 @@ describe('register', () => {
 describe('login', () => {
   it('200 {accessToken} and an HttpOnly, Secure-capable, SameSite=Strict refresh cookie scoped to /api/auth', async () => {
     const secure = await startApp({
-      modules: [database, auth],
+      modules,
       env: { DATABASE_URL: db.url, ...authTestEnv, AUTH_COOKIE_SECURE: 'true' },
     })
     try {
@@ -92,6 +139,8 @@ describe('login', () => {
       expect(cookie).toMatch(/SameSite=Strict/i)
       expect(cookie).toMatch(/Path=\/api\/auth/)
       expect(cookie).toMatch(/Max-Age=604800/)
+      // A token response is never stored by a cache (RFC 6749 §5.1).
+      expect(res.headers.get('cache-control')).toBe('no-store')
     } finally {
       await secure.close()
     }
@@ -132,6 +181,7 @@ describe('access tokens', () => {
     await expect(verifier().verify(session.accessToken)).resolves.toEqual({
       userId: session.user.id,
       role: 'user',
+      version: 0,
     })
   })
 
@@ -140,7 +190,7 @@ describe('access tokens', () => {
     options: { secret?: string; alg?: string; typ?: string; exp?: number } = {},
   ) => {
     const key = createSecretKey(Buffer.from(options.secret ?? authTestEnv.JWT_SECRET))
-    const jwt = new SignJWT(claims)
+    const jwt = new SignJWT({ ver: 0, ...claims })
       .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: options.typ ?? 'at+jwt' })
       .setSubject('00000000-0000-0000-0000-000000000001')
       .setIssuer(authTestEnv.JWT_ISSUER)
@@ -248,20 +298,88 @@ describe('refresh and logout', () => {
     await expect(verifier().verify(refreshValue)).rejects.toThrow()
   })
 
-  it('revokeAllForUser ends every session of a user', async () => {
+  it('refresh answers are never stored by a cache either', async () => {
+    const session = await signUp(url)
+    const res = await refresh(session.refreshCookie)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('no refresh cookie: 401', async () => {
+    expect((await post(`${url}/api/auth/refresh`, {})).status).toBe(401)
+  })
+})
+
+describe('ending sessions takes effect at once, access tokens included, on every instance', () => {
+  let other: TestApp
+  beforeAll(async () => {
+    other = await startApp({ modules, env: { DATABASE_URL: db.url, ...authTestEnv } })
+  })
+  afterAll(() => other.close())
+
+  const meOn = (app: TestApp, token: string) => fetch(`${app.url}/me`, { headers: bearer(token) })
+  /** Polls until `check` holds: another instance hears of a change within milliseconds. */
+  const eventually = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 40 && !(await check()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    expect(await check()).toBe(true)
+  }
+
+  it('a valid token works on both instances, and any request carrying it is no-store', async () => {
+    const session = await signUp(url)
+    for (const instance of [app, other]) {
+      const res = await meOn(instance, session.accessToken)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ id: session.user.id, role: 'user' })
+      expect(res.headers.get('cache-control')).toBe('no-store')
+    }
+  })
+
+  it('POST /api/auth/logout-all ends every session: refresh tokens and access tokens', async () => {
     const session = await signUp(url)
     const second = await post(`${url}/api/auth/login`, {
       email: session.user.email,
       password: session.password,
     })
-    const otherCookie = refreshCookieOf(second) as string
-    await app.service('auth').refreshTokens.revokeAllForUser(session.user.id)
+    const secondToken = (await json<{ accessToken: string }>(second)).accessToken
+    expect((await meOn(other, secondToken)).status).toBe(200) // cached on the other instance
+
+    const res = await post(`${url}/api/auth/logout-all`, {}, bearer(session.accessToken))
+    expect(res.status).toBe(204)
+    expect((await meOn(app, session.accessToken)).status).toBe(401)
+    await eventually(async () => (await meOn(other, secondToken)).status === 401)
+    const refresh = (cookie: string) => post(`${url}/api/auth/refresh`, {}, { cookie })
     expect((await refresh(session.refreshCookie)).status).toBe(401)
-    expect((await refresh(otherCookie)).status).toBe(401)
+    expect((await refresh(refreshCookieOf(second) as string)).status).toBe(401)
+    // Signing in again works, with a token of the new version.
+    const again = await post(`${url}/api/auth/login`, {
+      email: session.user.email,
+      password: session.password,
+    })
+    const fresh = (await json<{ accessToken: string }>(again)).accessToken
+    expect((await meOn(other, fresh)).status).toBe(200)
   })
 
-  it('no refresh cookie: 401', async () => {
-    expect((await post(`${url}/api/auth/refresh`, {})).status).toBe(401)
+  it('a deleted user is refused at once, wherever the token was last seen', async () => {
+    const session = await signUp(url)
+    expect((await meOn(other, session.accessToken)).status).toBe(200)
+    const { db: handles, auth: service } = { db: app.service('db'), auth: app.service('auth') }
+    await handles.write.transaction().execute(async (trx) => {
+      await service.endSessions(session.user.id, trx)
+      await trx.deleteFrom('users').where('id', '=', session.user.id).execute()
+    })
+    await eventually(async () => (await meOn(other, session.accessToken)).status === 401)
+    expect((await meOn(app, session.accessToken)).status).toBe(401)
+  })
+
+  it('401 with invalid_token for a token that is not valid; 401 asking for one when there is none', async () => {
+    const bad = await fetch(`${url}/me`, { headers: bearer('not.a.token') })
+    expect(bad.status).toBe(401)
+    expect(bad.headers.get('www-authenticate')).toContain('invalid_token')
+    const none = await fetch(`${url}/me`)
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer')
   })
 })
 

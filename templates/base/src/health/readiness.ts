@@ -1,9 +1,13 @@
+import type { Logger } from '../lib/logger.js'
 import type { ReadinessCheck } from '../module.js'
 
+/**
+ * What /health/ready shows of a check. It is unauthenticated, so never the error itself (it can
+ * name internal hosts and ports): that goes to the log.
+ */
 export interface CheckResult {
   status: 'up' | 'down'
   latencyMs: number
-  error?: string
 }
 
 export interface ReadinessReport {
@@ -22,10 +26,15 @@ function withTimeout(check: ReadinessCheck, ms: number): Promise<unknown> {
 /** The dependencies /health/ready checks, each with its own time limit, all in parallel. */
 export class Readiness {
   private readonly checks = new Map<string, ReadinessCheck>()
+  /** Checks that failed last time: a failure is logged when it starts, not on every probe. */
+  private readonly failing = new Set<string>()
   /** Set when shutdown begins: the load balancer must stop sending traffic first. */
   shuttingDown = false
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
 
   add(name: string, check: ReadinessCheck): void {
     if (this.checks.has(name)) throw new Error(`readiness check "${name}" is registered twice`)
@@ -39,10 +48,14 @@ export class Readiness {
         const latency = () => Math.round(performance.now() - started)
         try {
           await withTimeout(check, this.timeoutMs)
+          if (this.failing.delete(name)) this.logger.info({ check: name }, 'readiness check up')
           return [name, { status: 'up', latencyMs: latency() }]
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error)
-          return [name, { status: 'down', latencyMs: latency(), error: message }]
+          if (!this.failing.has(name)) {
+            this.failing.add(name)
+            this.logger.warn({ check: name, err: error }, 'readiness check down')
+          }
+          return [name, { status: 'down', latencyMs: latency() }]
         }
       }),
     )

@@ -1,4 +1,6 @@
 import { Router } from 'express'
+import { z } from 'zod'
+import type { ApiOperation } from '../lib/openapi.js'
 import type { Readiness } from './readiness.js'
 
 /**
@@ -20,3 +22,26 @@ export function healthRoutes(readiness: Readiness): Router {
   })
   return router
 }
+
+const check = z.object({ status: z.enum(['up', 'down']), latencyMs: z.int() })
+const report = z.object({
+  status: z.enum(['ok', 'unavailable', 'shutting-down']),
+  checks: z.record(z.string(), check),
+})
+
+export const healthOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/health/live',
+    tag: 'health',
+    summary: 'Liveness: the process can serve',
+    responses: { 200: z.object({ status: z.literal('ok') }) },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    tag: 'health',
+    summary: 'Readiness: every dependency answers',
+    responses: { 200: report, 503: report },
+  },
+]

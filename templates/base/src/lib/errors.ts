@@ -85,7 +85,7 @@ export class ValidationError extends AppError {
 export class TooManyRequestsError extends AppError {
   constructor(retryAfterSeconds: number, message = 'Too many requests') {
     super(429, message, {
-      code: 'RATE_LIMITED',
+      code: 'rate_limited',
       headers: { 'Retry-After': String(Math.max(0, Math.ceil(retryAfterSeconds))) },
     })
   }

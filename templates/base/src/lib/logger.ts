@@ -1,5 +1,6 @@
-import { type Logger, pino } from 'pino'
+import { type DestinationStream, type Logger, pino } from 'pino'
 import type { CoreConfig } from '../config.js'
+import { requestContext } from './request-context.js'
 
 /**
  * Never logged, wherever these paths occur in a log line. They are explicit on purpose: a
@@ -8,6 +9,7 @@ import type { CoreConfig } from '../config.js'
  */
 export const redactedPaths = [
   'password',
+  'currentPassword',
   'passwordHash',
   'token',
   'accessToken',
@@ -16,25 +18,36 @@ export const redactedPaths = [
   'user.password',
   'user.passwordHash',
   'body.password',
+  'body.currentPassword',
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
 ]
 
 /**
- * JSON lines on stdout. In production they are written asynchronously in 4 KiB batches (a
- * synchronous write per request costs a third of the throughput); pino flushes what is buffered
- * when the process exits. In development every line is written at once.
+ * JSON lines on stdout (or `destination`). In production they are written asynchronously in
+ * 4 KiB batches (a synchronous write per request costs a third of the throughput); pino flushes
+ * what is buffered when the process exits. In development every line is written at once.
+ *
+ * Every line written while a request is served carries its id (`reqId`), whichever module wrote it.
  */
-export function createLogger(config: Pick<CoreConfig, 'LOG_LEVEL' | 'NODE_ENV'>): Logger {
+export function createLogger(
+  config: Pick<CoreConfig, 'LOG_LEVEL' | 'NODE_ENV'>,
+  destination?: DestinationStream,
+): Logger {
   const production = config.NODE_ENV === 'production'
   return pino(
     {
       level: config.LOG_LEVEL,
       redact: { paths: redactedPaths, censor: '[redacted]' },
       base: { env: config.NODE_ENV },
+      mixin() {
+        const context = requestContext.getStore()
+        return context ? { reqId: context.requestId } : {}
+      },
     },
-    pino.destination({ dest: 1, sync: !production, minLength: production ? 4096 : 0 }),
+    destination ??
+      pino.destination({ dest: 1, sync: !production, minLength: production ? 4096 : 0 }),
   )
 }
 

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import {
   AppError,
@@ -7,10 +8,10 @@ import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
 } from '../lib/errors.js'
+import type { ErrorMapper } from '../module.js'
 
 /** body-parser reports its failures with a `type`; each becomes the client error it is. */
-function fromBodyParser(error: unknown): AppError | undefined {
-  const type = (error as { type?: unknown } | null)?.type
+function fromBodyParser(type: unknown): AppError | undefined {
   switch (type) {
     case 'entity.parse.failed':
       return new BadRequestError('Malformed JSON in the request body', { code: 'INVALID_JSON' })
@@ -29,34 +30,74 @@ function fromBodyParser(error: unknown): AppError | undefined {
 }
 
 /**
- * A dependency that cannot be reached (database down, connection refused or reset, pool
- * exhausted, server shutting down) is the service being unavailable, not a bug: 503, try later.
+ * Errors the HTTP layer raises for a bad request carry a 4xx `status` (a body labelled gzip that
+ * does not inflate, a path with a malformed %-escape): the client's fault, never a 500. Their
+ * messages come from libraries (zlib's "incorrect header check"), so clients get a stable one.
  */
-const unavailableCodes = new Set([
+function fromHttpLayer(error: unknown): AppError | undefined {
+  const { status, statusCode, type, code } = (error ?? {}) as {
+    status?: unknown
+    statusCode?: unknown
+    type?: unknown
+    code?: unknown
+  }
+  const byType = fromBodyParser(type)
+  if (byType) return byType
+  const httpStatus = typeof status === 'number' ? status : statusCode
+  if (typeof httpStatus !== 'number' || httpStatus < 400 || httpStatus > 499) return undefined
+  if (error instanceof URIError) {
+    return new BadRequestError('Malformed percent-encoding in the URL', { code: 'INVALID_URL' })
+  }
+  // zlib (gzip, deflate) and brotli failures: the body is not what its Content-Encoding says.
+  if (typeof code === 'string' && /^(Z_|ERR__ERROR_)/.test(code)) {
+    return new BadRequestError('The request body does not match its Content-Encoding', {
+      code: 'INVALID_BODY_ENCODING',
+    })
+  }
+  return new AppError(httpStatus, STATUS_CODES[httpStatus] ?? 'Bad request', {
+    code: 'BAD_REQUEST',
+  })
+}
+
+/**
+ * A dependency that cannot be reached over the network (connection refused or reset, host
+ * unknown, timed out) is the service being unavailable, not a bug: 503, try later. Each module
+ * maps its own library's errors too (ModuleInstance.mapError), e.g. the database's pool timeouts.
+ */
+const unreachableCodes = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
-  '57P01', // admin_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '3D000', // database does not exist (yet)
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
+  'EPIPE',
 ])
 
-function isDependencyUnavailable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
-  if (typeof code === 'string' && unavailableCodes.has(code)) return true
-  return (
-    typeof message === 'string' &&
-    /timeout exceeded when trying to connect|Connection terminated/i.test(message)
-  )
+function fromNetwork(error: unknown): AppError | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || !unreachableCodes.has(code)) return undefined
+  return new ServiceUnavailableError('Service temporarily unavailable', {
+    headers: { 'Retry-After': '5' },
+  })
+}
+
+/** The cause of an expected 5xx for the log line: what failed, without a stack trace. */
+function causeOf(error: unknown): Error {
+  const cause = new Error(error instanceof Error ? error.message : String(error))
+  cause.name = error instanceof Error ? error.name : 'Error'
+  delete cause.stack
+  return cause
+}
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /** What the error handler answered, for the request's log line (src/app.ts). */
+      failure?: { code: string }
+    }
+  }
 }
 
 /** The JSON 404 for a route nobody handles. */
@@ -67,32 +108,40 @@ export function notFound(): RequestHandler {
 }
 
 /**
- * The one place errors become responses, registered last. Operational errors (AppError) get
- * their status and `{error: {message, code, details?}}`; an unreachable dependency is a 503;
- * anything else is answered with a bare 500 (no stack, no SQL, no internals) and logged in full,
- * with the request id, on the request's log line.
+ * The one place errors become responses, registered last. Operational errors (AppError, or what
+ * a module maps its library's errors to) get their status and `{error: {message, code,
+ * details?}}`; anything else is a bug, answered with a bare 500 (no stack, no SQL, no internals)
+ * and logged in full, at `error`, on the request's log line.
+ *
+ * @example app.use(errorHandler({ mappers: [databaseErrors] }))
  */
-export function errorHandler(): ErrorRequestHandler {
+export function errorHandler(
+  options: { mappers?: readonly ErrorMapper[] } = {},
+): ErrorRequestHandler {
+  const mappers = options.mappers ?? []
+  const classify = (error: unknown): AppError | undefined => {
+    if (error instanceof AppError) return error
+    for (const map of mappers) {
+      const mapped = map(error)
+      if (mapped) return mapped
+    }
+    return fromHttpLayer(error) ?? fromNetwork(error)
+  }
   return function errorHandlerMiddleware(error, _req, res, next) {
     if (res.headersSent) {
       next(error)
       return
     }
-    const known =
-      error instanceof AppError
-        ? error
-        : (fromBodyParser(error) ??
-          (isDependencyUnavailable(error)
-            ? new ServiceUnavailableError('Service temporarily unavailable', {
-                headers: { 'Retry-After': '5' },
-              })
-            : undefined))
-    // pino-http logs the request line with this error (its real stack) when the status is 5xx.
-    res.err = error instanceof Error ? error : new Error(String(error))
+    const known = classify(error)
     if (!known) {
+      // pino-http logs the request line at `error` with this error and its real stack.
+      res.err = error instanceof Error ? error : new Error(String(error))
       res.status(500).json({ error: { message: 'Internal server error', code: 'INTERNAL' } })
       return
     }
+    // Expected failures are logged without a stack; a 5xx names its cause (never sent to clients).
+    res.locals.failure = { code: known.code }
+    if (known.status >= 500) res.err = causeOf(error)
     res.status(known.status).set(known.headers)
     res.json({
       error: {

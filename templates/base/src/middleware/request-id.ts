@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RequestHandler } from 'express'
+import { requestContext } from '../lib/request-context.js'
 
 declare global {
   namespace Express {
@@ -17,8 +18,9 @@ export interface RequestIdOptions {
 const wellFormed = /^[\w.:-]{1,128}$/
 
 /**
- * Gives every request an id, echoed in the response header and carried by every log line, so
- * one request can be followed across services.
+ * Gives every request an id, echoed in the response header and carried by every log line
+ * written while it is served (src/lib/request-context.ts), so one request can be followed across
+ * modules and services.
  *
  * @example app.use(requestId())
  */
@@ -28,6 +30,6 @@ export function requestId(options: RequestIdOptions = {}): RequestHandler {
     const incoming = req.headers[header]
     req.id = typeof incoming === 'string' && wellFormed.test(incoming) ? incoming : randomUUID()
     res.setHeader(header, req.id)
-    next()
+    requestContext.run({ requestId: req.id }, next)
   }
 }

@@ -17,6 +17,22 @@ function issuesOf(where: string, error: z.ZodError): ValidationIssue[] {
 }
 
 /**
+ * Where a NUL character hides in a value (strings and keys, at any depth). PostgreSQL refuses NUL
+ * in text, and no legitimate text needs it: it is refused here, whatever a schema says.
+ */
+function findNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, item] of Object.entries(value)) {
+    const at = `${path}.${key}`
+    if (key.includes('\0')) return at
+    const found = findNul(item, at)
+    if (found) return found
+  }
+  return undefined
+}
+
+/**
  * Validates and replaces `req.body`, `req.query` and `req.params` with what the zod schemas
  * parse; anything invalid is a 422 listing every problem. Use strict object schemas so unknown
  * keys (`role`, `id`, …) are rejected, not silently dropped.
@@ -32,7 +48,17 @@ export function validate<Body = unknown, Query = unknown, Params = unknown>(
     for (const where of ['params', 'query', 'body'] as const) {
       const schema = schemas[where] as z.ZodType | undefined
       if (!schema) continue
-      const result = schema.safeParse(req[where] ?? {})
+      const input = req[where] ?? {}
+      const nul = findNul(input, where)
+      if (nul) {
+        issues.push({
+          path: nul,
+          message: 'must not contain NUL characters',
+          code: 'invalid_string',
+        })
+        continue
+      }
+      const result = schema.safeParse(input)
       if (result.success) (parsed as Record<string, unknown>)[where] = result.data
       else issues.push(...issuesOf(where, result.error))
     }

@@ -12,6 +12,8 @@ export interface AccessTokenConfig {
 export interface AccessClaims {
   userId: string
   role: Role
+  /** The user's token version when it was issued (src/auth/token-versions.ts). */
+  version: number
 }
 
 /**
@@ -27,7 +29,7 @@ export class AccessTokens {
   }
 
   sign(claims: AccessClaims): Promise<string> {
-    return new SignJWT({ role: claims.role })
+    return new SignJWT({ role: claims.role, ver: claims.version })
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .setSubject(claims.userId)
       .setIssuer(this.config.issuer)
@@ -48,9 +50,13 @@ export class AccessTokens {
       clockTolerance: 60,
       requiredClaims: ['sub', 'exp', 'iat'],
     })
-    if (typeof payload.sub !== 'string' || (payload.role !== 'user' && payload.role !== 'admin')) {
+    if (
+      typeof payload.sub !== 'string' ||
+      (payload.role !== 'user' && payload.role !== 'admin') ||
+      !Number.isSafeInteger(payload.ver)
+    ) {
       throw new Error('malformed access token claims')
     }
-    return { userId: payload.sub, role: payload.role }
+    return { userId: payload.sub, role: payload.role, version: payload.ver as number }
   }
 }

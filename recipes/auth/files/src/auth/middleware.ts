@@ -1,44 +1,64 @@
 import type { RequestHandler } from 'express'
 import { ForbiddenError, UnauthorizedError } from '../lib/errors.js'
-import type { AccessTokens } from './access-tokens.js'
 import type { Role } from './schema.js'
+import { type AuthService, InvalidTokenError } from './service.js'
 
 declare global {
   namespace Express {
     interface Request {
-      /** The authenticated caller, set by requireAuth(). */
-      user?: { id: string; role: Role }
+      /** A bearer token was sent but is not (or no longer) valid; `user` stays unset. */
+      invalidToken?: boolean
     }
   }
 }
 
-const challenge = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
+const bearer = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/
 
 /**
- * Accepts only a valid access token in `Authorization: Bearer …`; anything else is a 401.
+ * Who is calling: sets `req.user` for a request carrying a valid access token, so everything
+ * after it (per-user rate limits, caching, routes) can see the caller. It never refuses: routes
+ * decide with `requireAuth`. A response to a request carrying credentials is `no-store` unless a
+ * later step deliberately marks it cacheable (private).
+ *
+ * @example app.use(authContext(authService))
+ */
+export function authContext(auth: AuthService): RequestHandler {
+  return async function authContextMiddleware(req, res, next) {
+    const header = req.headers.authorization
+    if (header === undefined) {
+      next()
+      return
+    }
+    res.setHeader('Cache-Control', 'no-store')
+    const token = bearer.exec(header)?.[1]
+    try {
+      if (!token) throw new InvalidTokenError()
+      req.user = await auth.authenticate(token)
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) {
+        next(error) // the database cannot be reached: a 503, not an anonymous request
+        return
+      }
+      req.invalidToken = true
+    }
+    next()
+  }
+}
+
+/**
+ * 401 unless the caller is authenticated (see authContext).
  *
  * @example router.post('/', requireAuth, handler)
  */
-export function requireAuth(tokens: AccessTokens): RequestHandler {
-  return async function requireAuthMiddleware(req, _res, next) {
-    const header = req.headers.authorization ?? ''
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header)
-    if (!match?.[1]) {
-      next(
-        new UnauthorizedError('Authentication required', {
-          headers: { 'WWW-Authenticate': 'Bearer' },
-        }),
-      )
-      return
-    }
-    try {
-      const claims = await tokens.verify(match[1])
-      req.user = { id: claims.userId, role: claims.role }
-      next()
-    } catch {
-      next(new UnauthorizedError('Invalid or expired access token', { headers: challenge }))
-    }
-  }
+export const requireAuth: RequestHandler = function requireAuthMiddleware(req, _res, next) {
+  if (req.user) next()
+  else if (req.invalidToken) next(new InvalidTokenError())
+  else
+    next(
+      new UnauthorizedError('Authentication required', {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      }),
+    )
 }
 
 /**
@@ -61,6 +81,6 @@ export function requireRole(...roles: Role[]): RequestHandler {
 }
 
 /** Object-level authorization: the owner of a resource, or an admin. */
-export function canModify(user: { id: string; role: Role } | undefined, ownerId: string): boolean {
+export function canModify(user: Express.User | undefined, ownerId: string): boolean {
   return user !== undefined && (user.role === 'admin' || user.id === ownerId)
 }

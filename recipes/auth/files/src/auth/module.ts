@@ -1,25 +1,16 @@
-import type { RequestHandler } from 'express'
 import { z } from 'zod'
 import { defineModule, requireService } from '../module.js'
 import { AccessTokens } from './access-tokens.js'
-import { requireAuth, requireRole } from './middleware.js'
-import { hashPassword } from './passwords.js'
+import { authContext } from './middleware.js'
+import { authOperations } from './openapi.js'
 import { RefreshTokens } from './refresh-tokens.js'
 import { authRoutes } from './routes.js'
-import type { Role } from './schema.js'
-
-export interface Auth {
-  /** 401 unless the request carries a valid access token; sets req.user. */
-  requireAuth: RequestHandler
-  requireRole(...roles: Role[]): RequestHandler
-  hashPassword(password: string): Promise<string>
-  /** Ends every session of a user (call it on a password or role change). */
-  refreshTokens: RefreshTokens
-}
+import { AuthService } from './service.js'
+import { TokenVersions } from './token-versions.js'
 
 declare module '../module.js' {
   interface Services {
-    auth: Auth
+    auth: AuthService
   }
 }
 
@@ -52,12 +43,15 @@ export const authEnv = z
     }
   })
 
-/** Register, login, refresh and logout under /api/auth; requireAuth and requireRole for others. */
+/**
+ * Accounts and sessions (`services.auth`), /api/auth, and the auth context that tells every
+ * later step who is calling.
+ */
 export const auth = defineModule({
   name: 'auth',
   env: authEnv,
-  init({ env, services, logger }) {
-    const db = requireService(services, 'db', 'auth').write
+  async init({ env, services, logger }) {
+    const db = requireService(services, 'db', 'auth')
     const accessTokens = new AccessTokens({
       secret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,
@@ -65,28 +59,29 @@ export const auth = defineModule({
       ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     })
     const refreshTtlMs = env.REFRESH_TOKEN_TTL_DAYS * 86_400_000
-    const refreshTokens = new RefreshTokens(db, refreshTtlMs, logger)
+    const versions = new TokenVersions(db)
+    await versions.start()
+    const service = new AuthService(
+      db,
+      accessTokens,
+      new RefreshTokens(db.write, refreshTtlMs, logger),
+      versions,
+    )
     return {
-      services: {
-        auth: {
-          requireAuth: requireAuth(accessTokens),
-          requireRole,
-          hashPassword,
-          refreshTokens,
-        },
-      },
+      services: { auth: service },
+      middleware: [{ slot: 'auth-context', handler: authContext(service) }],
       routes: [
         {
           path: '/api/auth',
           router: authRoutes({
-            db,
-            accessTokens,
-            refreshTokens,
+            auth: service,
+            limits: services.limits,
             refreshTtlMs,
             secureCookie: env.AUTH_COOKIE_SECURE,
           }),
         },
       ],
+      openapi: authOperations,
     }
   },
 })

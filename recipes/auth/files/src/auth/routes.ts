@@ -1,14 +1,11 @@
 import { parseCookie } from 'cookie'
-import { type CookieOptions, Router } from 'express'
-import type { Kysely } from 'kysely'
+import { type CookieOptions, type Request, type Response, Router } from 'express'
 import { z } from 'zod'
-import type { Database } from '../db/schema.js'
-import { ConflictError, UnauthorizedError } from '../lib/errors.js'
+import { UnauthorizedError } from '../lib/errors.js'
+import type { RateLimits } from '../lib/rate-limits.js'
 import { validate } from '../middleware/validate.js'
-import type { AccessTokens } from './access-tokens.js'
-import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
-import type { RefreshTokens } from './refresh-tokens.js'
-import { publicUserColumns } from './schema.js'
+import { requireAuth } from './middleware.js'
+import type { AuthService, Session } from './service.js'
 
 export const REFRESH_COOKIE = 'refresh_token'
 
@@ -28,20 +25,22 @@ export const loginBody = z.strictObject({
 })
 
 export interface AuthRoutesOptions {
-  db: Kysely<Database>
-  accessTokens: AccessTokens
-  refreshTokens: RefreshTokens
+  auth: AuthService
+  limits: RateLimits
   refreshTtlMs: number
   secureCookie: boolean
 }
 
-/** A Postgres unique violation (23505) on one of our unique indexes. */
-export function isUniqueViolation(error: unknown): error is { constraint?: string } {
-  return (error as { code?: string } | null)?.code === '23505'
+/** The account a login or registration names, so guessing is limited per account too. */
+function accountOf(req: Request): string | undefined {
+  const value: unknown = req.body?.email
+  if (typeof value !== 'string' || value.length > 254) return undefined
+  return `account:${value.trim().toLowerCase()}`
 }
 
+/** /api/auth: HTTP only; the rules live in AuthService. */
 export function authRoutes(options: AuthRoutesOptions): Router {
-  const { db, accessTokens, refreshTokens } = options
+  const { auth, limits } = options
   const cookie: CookieOptions = {
     httpOnly: true,
     secure: options.secureCookie,
@@ -49,76 +48,53 @@ export function authRoutes(options: AuthRoutesOptions): Router {
     // Sent only to the auth endpoints: the refresh token never travels with API calls.
     path: '/api/auth',
   }
-  const invalid = () =>
-    new UnauthorizedError('Invalid credentials', { code: 'INVALID_CREDENTIALS' })
-  const refreshTokenOf = (header: string | undefined) =>
-    header ? parseCookie(header)[REFRESH_COOKIE] : undefined
+  const refreshTokenOf = (req: Request) => {
+    const header = req.headers.cookie
+    return header ? parseCookie(header)[REFRESH_COOKIE] : undefined
+  }
+  /** Token responses must never be stored by a cache (RFC 6749 §5.1). */
+  const sendSession = (res: Response, session: Session) => {
+    res.cookie(REFRESH_COOKIE, session.refreshToken, { ...cookie, maxAge: options.refreshTtlMs })
+    res.set('Cache-Control', 'no-store').json({ accessToken: session.accessToken })
+  }
+  // Password guessing and account probing: limited per client and per account named.
+  const guard = limits.limit('auth', { also: accountOf })
 
   const router = Router()
 
-  router.post('/register', validate({ body: registerBody }), async (req, res) => {
-    const { email, username, password } = req.body
+  router.post('/register', guard, validate({ body: registerBody }), async (req, res) => {
+    res.status(201).json(await auth.register(req.body))
+  })
+
+  router.post('/login', guard, validate({ body: loginBody }), async (req, res) => {
+    sendSession(res, await auth.login(req.body))
+  })
+
+  router.post('/refresh', async (req, res) => {
+    const presented = refreshTokenOf(req)
+    if (!presented) {
+      throw new UnauthorizedError('No refresh token', { code: 'INVALID_REFRESH_TOKEN' })
+    }
     try {
-      const user = await db
-        .insertInto('users')
-        .values({ email, username, password_hash: await hashPassword(password) })
-        .returning(['id', 'email', 'username', 'role'])
-        .executeTakeFirstOrThrow()
-      res.status(201).json(user)
+      sendSession(res, await auth.refresh(presented))
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        const what = error.constraint === 'users_username_key' ? 'username' : 'email'
-        throw new ConflictError(`That ${what} is already registered`)
-      }
+      if (error instanceof UnauthorizedError) res.clearCookie(REFRESH_COOKIE, cookie)
       throw error
     }
   })
 
-  router.post('/login', validate({ body: loginBody }), async (req, res) => {
-    const user = await db
-      .selectFrom('users')
-      .select(['id', 'role', 'password_hash'])
-      .where((eb) => eb(eb.fn('lower', ['email']), '=', req.body.email.toLowerCase()))
-      .executeTakeFirst()
-    // An unknown email is verified against a dummy hash: same work, same time, same answer.
-    const ok = await verifyPassword(
-      user?.password_hash ?? (await dummyPasswordHash()),
-      req.body.password,
-    )
-    if (!user || !ok) throw invalid()
-    const refreshToken = await refreshTokens.issue(user.id)
-    res.cookie(REFRESH_COOKIE, refreshToken, { ...cookie, maxAge: options.refreshTtlMs })
-    res.json({ accessToken: await accessTokens.sign({ userId: user.id, role: user.role }) })
-  })
-
-  router.post('/refresh', async (req, res) => {
-    const presented = refreshTokenOf(req.headers.cookie)
-    if (!presented)
-      throw new UnauthorizedError('No refresh token', { code: 'INVALID_REFRESH_TOKEN' })
-    const result = await refreshTokens.rotate(presented)
-    if (!result.ok) {
-      res.clearCookie(REFRESH_COOKIE, cookie)
-      throw new UnauthorizedError('Invalid refresh token', { code: 'INVALID_REFRESH_TOKEN' })
-    }
-    const user = await db
-      .selectFrom('users')
-      .select(['id', 'role'])
-      .where('id', '=', result.userId)
-      .executeTakeFirst()
-    if (!user)
-      throw new UnauthorizedError('Invalid refresh token', { code: 'INVALID_REFRESH_TOKEN' })
-    res.cookie(REFRESH_COOKIE, result.token, { ...cookie, maxAge: options.refreshTtlMs })
-    res.json({ accessToken: await accessTokens.sign({ userId: user.id, role: user.role }) })
-  })
-
   router.post('/logout', async (req, res) => {
-    const presented = refreshTokenOf(req.headers.cookie)
-    if (presented) await refreshTokens.revoke(presented)
+    const presented = refreshTokenOf(req)
+    if (presented) await auth.logout(presented)
+    res.clearCookie(REFRESH_COOKIE, cookie)
+    res.status(204).end()
+  })
+
+  router.post('/logout-all', requireAuth, async (req, res) => {
+    await auth.logoutEverywhere((req.user as Express.User).id)
     res.clearCookie(REFRESH_COOKIE, cookie)
     res.status(204).end()
   })
 
   return router
 }
-
-export { publicUserColumns }

@@ -3,12 +3,22 @@ import type { ColumnType, Generated, Selectable } from 'kysely'
 export const roles = ['user', 'admin'] as const
 export type Role = (typeof roles)[number]
 
+declare global {
+  namespace Express {
+    interface User {
+      role: Role
+    }
+  }
+}
+
 export interface UsersTable {
   id: Generated<string>
   email: string
   username: string
   password_hash: string
   role: ColumnType<Role, Role | undefined, Role>
+  /** Access tokens carry it; bumping it ends every session of the user at once. */
+  token_version: Generated<number>
   created_at: ColumnType<Date, never, never>
   updated_at: ColumnType<Date, never, Date>
 }

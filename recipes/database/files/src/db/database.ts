@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Logger } from '../lib/logger.js'
+import { Notifications } from './notifications.js'
 import type { Database } from './schema.js'
 
 export interface DatabaseEnv {
@@ -18,6 +19,8 @@ export interface Db {
   /** The read replica when one is configured, else the primary: reads that tolerate lag. */
   read: Kysely<Database>
   hasReplica: boolean
+  /** LISTEN/NOTIFY on the primary, e.g. to drop what an instance cached when another changes it. */
+  notifications: Notifications
   destroy(): Promise<void>
 }
 
@@ -47,11 +50,14 @@ export function createDatabase(env: DatabaseEnv, logger: Logger): Db {
         }),
       })
     : write
+  const notifications = new Notifications(env.DATABASE_URL, logger)
   return {
     write,
     read,
     hasReplica: read !== write,
+    notifications,
     async destroy() {
+      await notifications.stop()
       await Promise.all([write.destroy(), read === write ? undefined : read.destroy()])
     },
   }

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { z } from 'zod'
 import { defineModule } from '../module.js'
 import { createDatabase, type Db } from './database.js'
+import { databaseErrors } from './errors.js'
 
 declare module '../module.js' {
   interface Services {
@@ -28,6 +29,7 @@ export const database = defineModule({
     const db = createDatabase(env, logger)
     return {
       services: { db },
+      mapError: databaseErrors,
       readiness: {
         postgres: () => sql`select 1`.execute(db.write),
         ...(db.hasReplica ? { 'postgres-replica': () => sql`select 1`.execute(db.read) } : {}),

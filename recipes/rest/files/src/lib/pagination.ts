@@ -27,15 +27,18 @@ export const listQuery = z
 
 export type ListQuery = z.infer<typeof listQuery>
 
-export interface OffsetPage<T> {
+// Types, not interfaces: a page of JSON values is itself a JSON value, so it can be cached.
+export type OffsetPage<T> = {
   data: T[]
   meta: { page: number; limit: number; total: number; totalPages: number }
 }
 
-export interface CursorPage<T> {
+export type CursorPage<T> = {
   data: T[]
   meta: { hasMore: boolean; nextCursor: string | null }
 }
+
+export type Page<T> = OffsetPage<T> | CursorPage<T>
 
 interface Position {
   createdAt: Date
@@ -83,7 +86,7 @@ export async function paginate<
   query: SelectQueryBuilder<DB, TB, Row>,
   params: ListQuery,
   map: (row: Row) => Out,
-): Promise<OffsetPage<Out> | CursorPage<Out>> {
+): Promise<Page<Out>> {
   const ordered = query.orderBy(sql`t.created_at`, 'desc').orderBy(sql`t.id`, 'desc')
   if (params.cursor !== undefined) {
     const after = params.cursor === '' ? undefined : decodeCursor(params.cursor)

@@ -1,26 +1,44 @@
 import { z } from 'zod'
+import { commentRoutes } from '../comments/routes.js'
+import { CommentsService } from '../comments/service.js'
 import { defineModule, requireService } from '../module.js'
 import { postRoutes, userPostRoutes } from '../posts/routes.js'
+import { PostsService } from '../posts/service.js'
 import { userRoutes } from '../users/routes.js'
-import { openApiRoutes } from './openapi.js'
+import { UsersService } from '../users/service.js'
+import { restOperations } from './openapi.js'
 import './schema.js'
 
-/** The REST API: users, their posts, and comments, under /api. */
+declare module '../module.js' {
+  interface Services {
+    users: UsersService
+    posts: PostsService
+    comments: CommentsService
+  }
+}
+
+/**
+ * The REST API under /api: users, their posts, and comments. The rules live in the services
+ * (`services.users`, `.posts`, `.comments`), which workers and scripts use without HTTP.
+ */
 export const rest = defineModule({
   name: 'rest',
   env: z.object({}),
   init({ services }) {
-    const deps = {
-      db: requireService(services, 'db', 'rest'),
-      auth: requireService(services, 'auth', 'rest'),
-    }
+    const db = requireService(services, 'db', 'rest')
+    const auth = requireService(services, 'auth', 'rest')
+    const users = new UsersService(db, auth, services.cache)
+    const posts = new PostsService(db, services.cache)
+    const comments = new CommentsService(db, posts, services.cache)
     return {
+      services: { users, posts, comments },
       routes: [
-        { path: '/api/users', router: userPostRoutes(deps) },
-        { path: '/api/users', router: userRoutes(deps) },
-        { path: '/api/posts', router: postRoutes(deps) },
-        { path: '/', router: openApiRoutes({ title: 'API', version: '1.0.0' }) },
+        { path: '/api/users', router: userPostRoutes(posts) },
+        { path: '/api/users', router: userRoutes(users) },
+        { path: '/api/posts', router: postRoutes(posts) },
+        { path: '/api/posts', router: commentRoutes(comments) },
       ],
+      openapi: restOperations,
     }
   },
 })

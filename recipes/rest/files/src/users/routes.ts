@@ -1,104 +1,56 @@
-import { type RequestHandler, Router } from 'express'
+import { Router } from 'express'
 import { z } from 'zod'
-import { canModify } from '../auth/middleware.js'
-import type { Auth } from '../auth/module.js'
-import { email, isUniqueViolation, password, username } from '../auth/routes.js'
-import { publicUserColumns, roles } from '../auth/schema.js'
-import type { Db } from '../db/database.js'
-import { ConflictError, ForbiddenError, NotFoundError } from '../lib/errors.js'
-import { listQuery, paginate } from '../lib/pagination.js'
+import { requireAuth, requireRole } from '../auth/middleware.js'
+import { email, password, username } from '../auth/routes.js'
+import { roles } from '../auth/schema.js'
+import { listQuery } from '../lib/pagination.js'
 import { validate } from '../middleware/validate.js'
-import { presentUser } from '../rest/present.js'
+import type { UsersService } from './service.js'
 
 export const idParams = z.strictObject({ id: z.uuid() })
 const role = z.enum(roles)
+const currentPassword = z.string().max(128)
 export const patchUser = z
-  .strictObject({ email, username, password, role })
+  .strictObject({ email, username, password, role, currentPassword })
   .partial()
-  .refine((body) => Object.keys(body).length > 0, { message: 'send at least one field' })
-export const putUser = z.strictObject({ email, username, role: role.optional() })
-type UserChanges = z.infer<typeof patchUser>
+  .refine((body) => Object.keys(body).some((key) => key !== 'currentPassword'), {
+    message: 'send at least one field to change',
+  })
+export const putUser = z.strictObject({
+  email,
+  username,
+  role: role.optional(),
+  currentPassword: currentPassword.optional(),
+})
 
-/** /api/users: read for any signed-in user; change yourself (or anyone, as admin); delete as admin. */
-export function userRoutes({ db, auth }: { db: Db; auth: Auth }): Router {
+/** The caller, once requireAuth has run. */
+const caller = (req: { user?: Express.User }) => req.user as Express.User
+
+/** /api/users: read by any signed-in user; change yourself (or anyone, as admin); delete as admin. */
+export function userRoutes(users: UsersService): Router {
   const router = Router()
-  router.use(auth.requireAuth)
+  router.use(requireAuth)
 
   router.get('/', validate({ query: listQuery }), async (req, res) => {
-    const query = db.read
-      .selectFrom('users as t')
-      .select(publicUserColumns.map((c) => `t.${c}` as const))
-    res.json(await paginate(query, req.query, presentUser))
+    res.json(await users.list(req.query, caller(req)))
   })
 
   router.get('/:id', validate({ params: idParams }), async (req, res) => {
-    const user = await db.read
-      .selectFrom('users')
-      .select(publicUserColumns)
-      .where('id', '=', req.params.id)
-      .executeTakeFirst()
-    if (!user) throw new NotFoundError('User not found')
-    res.json(presentUser(user))
+    res.json(await users.get(req.params.id, caller(req)))
   })
 
-  /** PATCH (some fields) and PUT (the whole editable profile) share one update. */
-  const updateUser: RequestHandler<{ id: string }, unknown, UserChanges> = async (req, res) => {
-    const { id } = req.params
-    if (!canModify(req.user, id)) throw new ForbiddenError('You may only change your own account')
-    const { password: newPassword, role: newRole, ...fields } = req.body
-    if (newRole !== undefined && req.user?.role !== 'admin') {
-      throw new ForbiddenError('Only an admin may change roles')
-    }
-    try {
-      const user = await db.write.transaction().execute(async (trx) => {
-        const current = await trx
-          .selectFrom('users')
-          .select('role')
-          .where('id', '=', id)
-          .forUpdate()
-          .executeTakeFirst()
-        if (!current) throw new NotFoundError('User not found')
-        const updated = await trx
-          .updateTable('users')
-          .set({
-            ...fields,
-            ...(newRole ? { role: newRole } : {}),
-            ...(newPassword ? { password_hash: await auth.hashPassword(newPassword) } : {}),
-            updated_at: new Date(),
-          })
-          .where('id', '=', id)
-          .returning(publicUserColumns)
-          .executeTakeFirstOrThrow()
-        // A new password or role ends every session: old refresh tokens must not outlive it.
-        if (newPassword || (newRole && newRole !== current.role)) {
-          await auth.refreshTokens.revokeAllForUser(id, trx)
-        }
-        return updated
-      })
-      res.json(presentUser(user))
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw new ConflictError('That email or username is already taken')
-      throw error
-    }
-  }
+  router.patch('/:id', validate({ params: idParams, body: patchUser }), async (req, res) => {
+    res.json(await users.update(req.params.id, req.body, caller(req)))
+  })
 
-  router.patch('/:id', validate({ params: idParams, body: patchUser }), updateUser)
-  router.put('/:id', validate({ params: idParams, body: putUser }), updateUser)
+  router.put('/:id', validate({ params: idParams, body: putUser }), async (req, res) => {
+    res.json(await users.update(req.params.id, req.body, caller(req)))
+  })
 
-  router.delete(
-    '/:id',
-    auth.requireRole('admin'),
-    validate({ params: idParams }),
-    async (req, res) => {
-      const deleted = await db.write
-        .deleteFrom('users')
-        .where('id', '=', req.params.id)
-        .executeTakeFirst()
-      if (deleted.numDeletedRows === 0n) throw new NotFoundError('User not found')
-      res.status(204).end()
-    },
-  )
+  router.delete('/:id', requireRole('admin'), validate({ params: idParams }), async (req, res) => {
+    await users.remove(req.params.id, caller(req))
+    res.status(204).end()
+  })
 
   return router
 }

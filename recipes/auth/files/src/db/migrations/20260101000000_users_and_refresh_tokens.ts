@@ -11,6 +11,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('role', 'text', (col) =>
       col.notNull().defaultTo('user').check(sql`role in ('user', 'admin')`),
     )
+    // Bumped to end every session at once: access tokens carry it (src/auth/token-versions.ts).
+    .addColumn('token_version', 'integer', (col) => col.notNull().defaultTo(0))
     .addColumn('created_at', sql`timestamptz(3)`, (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute()
