@@ -3,7 +3,15 @@
  * a module that uses another's service (rest uses the cache) after it. `requires` is typed
  * against this list, and the registry must define exactly these.
  */
-export const recipeNames = ['core', 'database', 'auth', 'rest'] as const
+export const recipeNames = [
+  'core',
+  'database',
+  'redis',
+  'rate-limit',
+  'cache',
+  'auth',
+  'rest',
+] as const
 
 export type RecipeName = (typeof recipeNames)[number]
 

@@ -1,6 +1,9 @@
 import { auth } from '../../recipes/auth/recipe.js'
+import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
+import { rateLimit } from '../../recipes/rate-limit/recipe.js'
+import { redis } from '../../recipes/redis/recipe.js'
 import { rest } from '../../recipes/rest/recipe.js'
 import type { Recipe } from './recipe.js'
 import type { RecipeName } from './recipe-names.js'
@@ -9,6 +12,9 @@ import type { RecipeName } from './recipe-names.js'
 export const recipes = {
   core,
   database,
+  redis,
+  'rate-limit': rateLimit,
+  cache,
   auth,
   rest,
 } satisfies { [Name in RecipeName]: Recipe<Name> }

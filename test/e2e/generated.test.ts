@@ -24,8 +24,8 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL')
 })
 
-function npm(cwd: string, script: string, env: Record<string, string> = {}) {
-  const result = spawnSync('npm', ['run', script], {
+function npm(cwd: string, script: string, env: Record<string, string> = {}, args: string[] = []) {
+  const result = spawnSync('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, CI: 'true', ...env },
@@ -101,7 +101,13 @@ describe.each([
       const run = npm(root, script)
       expect(run.code, run.output).toBe(0)
     }
-    const tests = npm(root, 'test', { TEST_DATABASE_URL: testServices.postgresAdminUrl })
+    // In a random order: no generated test may depend on another having run first.
+    const tests = npm(
+      root,
+      'test',
+      { TEST_DATABASE_URL: testServices.postgresAdminUrl, TEST_REDIS_URL: testServices.redisUrl },
+      ['--sequence.shuffle'],
+    )
     expect(tests.code, tests.output).toBe(0)
     expect(tests.output).toMatch(/Tests\s+\d+ passed/)
     const build = npm(root, 'build')
@@ -141,7 +147,12 @@ describe.each([
       PORT: String(port),
       HOST: '127.0.0.1',
       ...(complete
-        ? { DATABASE_URL: db.url, JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123' }
+        ? {
+            DATABASE_URL: db.url,
+            REDIS_URL: testServices.redisUrl,
+            REDIS_KEY_PREFIX: `e2e-${port}:`,
+            JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123',
+          }
         : {}),
     }
     const server = boot(root, env)
@@ -205,7 +216,7 @@ describe.each([
   })
 })
 
-describe('the complete project with its database unreachable', () => {
+describe('the complete project with PostgreSQL and Redis unreachable', () => {
   it('boots, answers live, reports readiness 503, and `backendkit health` exits 1', {
     timeout: 120_000,
   }, async () => {
@@ -217,6 +228,7 @@ describe('the complete project with its database unreachable', () => {
       HOST: '127.0.0.1',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere',
       DATABASE_CONNECT_TIMEOUT_MS: '300',
+      REDIS_URL: 'redis://127.0.0.1:9',
       JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123',
     })
     const live = await runBin(
@@ -238,6 +250,9 @@ describe('the complete project with its database unreachable', () => {
     expect(report.readiness.status).toBe(503)
     expect(report.readiness.checks).toContainEqual(
       expect.objectContaining({ name: 'postgres', status: 'down' }),
+    )
+    expect(report.readiness.checks).toContainEqual(
+      expect.objectContaining({ name: 'redis', status: 'down' }),
     )
     server.kill('SIGTERM')
     await once(server, 'exit')

@@ -1,0 +1,95 @@
+import { z } from 'zod'
+import type { RateLimits } from '../lib/rate-limits.js'
+import { defineModule, requireService } from '../module.js'
+import { callerIdentity } from './identity.js'
+import { RateLimiter, type RateLimitPolicy } from './limiter.js'
+import { rateLimit } from './middleware.js'
+import { SlidingWindow } from './sliding-window.js'
+
+const count = z.coerce.number().int().positive()
+
+export const rateLimitEnv = z.object({
+  RATE_LIMIT_MAX: count.default(100),
+  RATE_LIMIT_WINDOW_S: count.default(60),
+  AUTH_RATE_LIMIT_MAX: count.default(10),
+  AUTH_RATE_LIMIT_WINDOW_S: count.default(900),
+  RATE_LIMIT_ON_STORE_ERROR: z.enum(['open', 'closed']).default('open'),
+})
+
+/**
+ * Rate limits: policy `default` on every /api request (per user when signed in, else per client
+ * IP) and `auth` for the routes that ask for it (login and register: per client and per account
+ * named; closed when Redis is unreachable, since it guards passwords). Routes use other policies
+ * through `services.limits`. The policies are published to Redis (`<prefix>rl-policies`) so
+ * `backendkit ratelimit` shows limits without reading this configuration.
+ */
+export const rateLimiting = defineModule({
+  name: 'rate-limit',
+  env: rateLimitEnv,
+  init({ env, services, logger }) {
+    const redis = requireService(services, 'redis', 'rate-limit')
+    const window = new SlidingWindow(redis.client)
+    const policies: RateLimitPolicy[] = [
+      {
+        name: 'default',
+        limit: env.RATE_LIMIT_MAX,
+        windowSeconds: env.RATE_LIMIT_WINDOW_S,
+        onStoreError: env.RATE_LIMIT_ON_STORE_ERROR,
+      },
+      {
+        name: 'auth',
+        limit: env.AUTH_RATE_LIMIT_MAX,
+        windowSeconds: env.AUTH_RATE_LIMIT_WINDOW_S,
+        onStoreError: 'closed',
+      },
+    ]
+    const limiters = new Map(
+      policies.map((policy) => [
+        policy.name,
+        new RateLimiter(
+          policy,
+          window,
+          (identity) => redis.key('rl', policy.name, identity),
+          logger,
+        ),
+      ]),
+    )
+    const limits: RateLimits = {
+      limit(policy, options = {}) {
+        const limiter = limiters.get(policy)
+        if (!limiter)
+          throw new Error(
+            `no rate-limit policy "${policy}" (known: ${[...limiters.keys()].join(', ')})`,
+          )
+        return rateLimit({
+          limiter,
+          identities: (req) => {
+            const also = options.also?.(req)
+            return also ? [callerIdentity(req), also] : [callerIdentity(req)]
+          },
+        })
+      },
+    }
+    // Every (re)connection publishes them: Redis may have been down at start, or flushed.
+    const publish = () =>
+      redis.client
+        .hset(
+          redis.key('rl-policies'),
+          Object.fromEntries(
+            policies.map((p) => [p.name, JSON.stringify({ q: p.limit, w: p.windowSeconds })]),
+          ),
+        )
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not publish the rate-limit policies'),
+        )
+    redis.client.on('ready', publish)
+    if (redis.ready) void publish()
+    return {
+      services: { limits },
+      middleware: [{ slot: 'rate-limit', path: '/api', handler: limits.limit('default') }],
+      stop: async () => {
+        redis.client.off('ready', publish)
+      },
+    }
+  },
+})
