@@ -175,6 +175,40 @@ describe('backendkit new', () => {
   })
 })
 
+describe('backendkit new: what to do next', () => {
+  it('with a database, the next steps migrate and seed before the first `npm run dev`', async () => {
+    const cwd = temp()
+    const result = await newProject(cwd, 'svc', '--recipes', 'database', '--json')
+    expect(result.code, result.stderr).toBe(0)
+    const steps: string[] = JSON.parse(result.stdout).nextSteps
+    const at = (needle: string) => steps.findIndex((step) => step.includes(needle))
+    expect(at('migrate up')).toBeGreaterThan(at('cp .env.example .env'))
+    expect(at('npm run db:seed')).toBeGreaterThan(at('migrate up'))
+    expect(at('npm run dev')).toBeGreaterThan(at('npm run db:seed'))
+    // backendkit is not published yet: from a checkout, through the checkout's own script.
+    expect(steps[at('migrate up')]).toContain(
+      `npm run backendkit -- migrate up --cwd ${path.join(cwd, 'svc')}`,
+    )
+    const text = await newProject(temp(), 'svc', '--recipes', 'database')
+    expect(text.stdout).toContain('migrate up')
+  })
+
+  it('without a database there is nothing to migrate', async () => {
+    const result = await newProject(temp(), 'svc', '--recipes', 'core', '--json')
+    expect(JSON.parse(result.stdout).nextSteps.join('\n')).not.toContain('migrate')
+  })
+
+  it('warns that auth without rate-limit leaves login without a brute-force limit', async () => {
+    const bare = await newProject(temp(), 'svc', '--recipes', 'auth', '--json')
+    expect(bare.code).toBe(0)
+    expect(bare.stderr).toMatch(/warning: auth without rate-limit/)
+    expect(JSON.parse(bare.stdout).warnings).toEqual([expect.stringMatching(/brute-force/)])
+    const complete = await newProject(temp(), 'svc', '--json')
+    expect(complete.stderr).not.toMatch(/warning/)
+    expect(JSON.parse(complete.stdout).warnings).toEqual([])
+  })
+})
+
 describe('backendkit new: installing and git', () => {
   it('an install failure keeps the project and prints the exact command to retry (exit 1)', async () => {
     const fakeBin = mkdtempSync(path.join(tmpdir(), 'bk-fakebin-'))

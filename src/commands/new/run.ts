@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { CommandContext } from '../../core/context.js'
 import { BackendkitError, fileSystemError, usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
+import { nextSteps, recipeWarnings } from '../../scaffold/advice.js'
 import { npmNameProblem, toPackageName } from '../../scaffold/npm-name.js'
 import { planProject } from '../../scaffold/plan.js'
 import { askNewAnswers, type NewAnswers } from '../../scaffold/prompts.js'
@@ -40,11 +41,20 @@ export interface NewData {
   scripts: Record<string, string>
   install: (StepResult & { ran: boolean }) | null
   git: (StepResult & { skipped?: string }) | null
+  /** What the chosen recipes leave open (e.g. auth without a brute-force limit). */
+  warnings: string[]
+  /** The commands to run next, in order. */
+  nextSteps: string[]
+}
+
+/** The project folder as the user reaches it from `cwd`. */
+function whereFrom(cwd: string, dir: string): string {
+  const relative = path.relative(cwd, dir)
+  return relative.startsWith('..') ? dir : relative || '.'
 }
 
 function renderNew(data: NewData, cwd: string, style: Style): string {
-  const relative = path.relative(cwd, data.dir)
-  const where = relative.startsWith('..') ? data.dir : relative || '.'
+  const where = whereFrom(cwd, data.dir)
   const lines: string[] = []
   if (data.dryRun) {
     lines.push(
@@ -86,10 +96,7 @@ function renderNew(data: NewData, cwd: string, style: Style): string {
       ),
     )
   if (data.git?.skipped) lines.push(style.dim(`git: ${data.git.skipped}`))
-  const steps = [`cd ${where}`]
-  if (!data.install?.ran || !data.install.ok) steps.push('npm install')
-  steps.push('cp .env.example .env', 'npm run dev', 'npx backendkit health --wait')
-  lines.push('', 'Next steps:', ...steps.map((s) => `  ${s}`))
+  lines.push('', 'Next steps:', ...data.nextSteps.map((s) => `  ${s}`))
   return lines.join('\n')
 }
 
@@ -171,7 +178,10 @@ export default async function newProject(
     scripts: plan.scripts,
     install: null,
     git: null,
+    warnings: recipeWarnings(answers.recipes),
+    nextSteps: [],
   }
+  for (const warning of data.warnings) ctx.reporter.info(`warning: ${warning}`)
   const render = (style: Style) => renderNew(data, ctx.io.cwd, style)
   if (options.dryRun) return { data, render }
 
@@ -184,6 +194,12 @@ export default async function newProject(
     data.install = { ...(await installDependencies(ctx, target, answers.pm)), ran: true }
   }
   if (answers.git) data.git = await initGit(ctx, target)
+  data.nextSteps = nextSteps({
+    dir: target,
+    where: whereFrom(ctx.io.cwd, target),
+    recipes: answers.recipes,
+    installed: Boolean(data.install?.ran && data.install.ok),
+  })
   if (data.install && !data.install.ok) {
     // The project stays: only the install failed.
     ctx.reporter.info(render(ctx.style))
