@@ -82,9 +82,13 @@ parsed requests → routes → JSON 404 → the error handler, last.
   schemas; invalid input is a 422 listing every problem.
 - **Health** (\`src/health/\`): \`GET /health/live\` does no I/O; \`GET /health/ready\` runs every
   module's readiness check with a time limit and answers 200 or 503 with each check's status.
-- **Graceful shutdown** (\`src/lib/shutdown.ts\`): on SIGTERM/SIGINT readiness turns 503, the server
-  stops accepting connections, requests in flight finish, modules stop (pools, connections,
-  workers), and the process exits 0; after \`SHUTDOWN_TIMEOUT_MS\` or a second signal it exits 1.
+- **Graceful shutdown** (\`src/lib/shutdown.ts\`): on SIGTERM/SIGINT \`/health/ready\` answers 503
+  at once while the server keeps serving for \`SHUTDOWN_DELAY_MS\` (5000 in production, 0 otherwise),
+  so the load balancer stops sending first; every response in that time carries
+  \`Connection: close\`, so keep-alive clients leave between two requests instead of being cut.
+  Then the port closes, idle sockets close (never one where a request has begun or a response is
+  owed), requests in flight finish, modules stop (pools, connections, workers) and the process
+  exits 0. Past \`SHUTDOWN_TIMEOUT_MS\` (counted from the signal) or on a second signal it exits 1.
 - **Modules** (\`src/module.ts\`, \`src/modules.ts\`): each pattern is a module that brings its
   environment schema, middleware (with a stage), routes, readiness checks and a stop hook.
   \`src/modules.ts\` lists the installed ones; backendkit writes it, so add patterns with

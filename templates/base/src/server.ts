@@ -1,7 +1,7 @@
 import { createApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createLogger } from './lib/logger.js'
-import { handleGracefulShutdown } from './lib/shutdown.js'
+import { drainHttpServer, handleGracefulShutdown } from './lib/shutdown.js'
 import { modules } from './modules.js'
 
 async function main(): Promise<void> {
@@ -18,12 +18,12 @@ async function main(): Promise<void> {
   // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000
   handleGracefulShutdown({
-    server,
     logger,
     timeoutMs: config.core.SHUTDOWN_TIMEOUT_MS,
     onShutdownStart: () => {
       app.readiness.shuttingDown = true
     },
+    drain: [drainHttpServer(server, { delayMs: config.core.SHUTDOWN_DELAY_MS, logger })],
     stop: () => app.stop(),
   })
 }
