@@ -89,6 +89,8 @@ parsed requests → routes → JSON 404 → the error handler, last.
   Then the port closes, idle sockets close (never one where a request has begun or a response is
   owed), requests in flight finish, modules stop (pools, connections, workers) and the process
   exits 0. Past \`SHUTDOWN_TIMEOUT_MS\` (counted from the signal) or on a second signal it exits 1.
+  An unhandled rejection or uncaught exception is logged as fatal and takes the same path, exiting
+  1; a port already in use stops the start with a message saying so.
 - **Modules** (\`src/module.ts\`, \`src/modules.ts\`): each pattern is a module that brings its
   environment schema, middleware (with a stage), routes, readiness checks and a stop hook.
   \`src/modules.ts\` lists the installed ones; backendkit writes it, so add patterns with

@@ -61,6 +61,8 @@ describe('the shutdown sequence', () => {
   it.each([
     ['SIGTERM', 0, []],
     ['SIGINT', 0, []],
+    ['unhandledRejection', 1, [new Error('a rejection nothing handled')]],
+    ['uncaughtException', 1, [new Error('an exception nothing caught'), 'uncaughtException']],
   ])('%s: readiness, drain, stop, in that order, then exit %i', async (event, code, args) => {
     const { events, steps, logs, exits, exited } = sequence()
     events.emit(event, ...args)
@@ -91,6 +93,14 @@ describe('the shutdown sequence', () => {
     expect(await exited).toBe(1)
     expect(performance.now() - started).toBeLessThan(1_000)
     expect(steps).toEqual(['readiness 503', 'draining', 'aborted'])
+  })
+
+  it('a crash during a shutdown lets it finish, then exits 1', async () => {
+    const { events, steps, exited } = sequence({ drainMs: 100 })
+    events.emit('SIGTERM')
+    events.emit('unhandledRejection', new Error('while draining'))
+    expect(await exited).toBe(1)
+    expect(steps).toEqual(inOrder)
   })
 
   it('a stop that fails exits 1', async () => {
@@ -259,4 +269,38 @@ describe('src/server.ts as a process', { timeout: 30_000 }, () => {
     expect(performance.now() - signalledAt).toBeGreaterThanOrEqual(450)
     expect(server.logs().map((line) => line.msg)).toContain('shutdown complete')
   })
+
+  it('a port already in use fails at once with a message that says so, never "listening"', async () => {
+    const { server: first, port } = await start()
+    const second = spawnServer({ PORT: String(port) })
+    processes.push(second)
+    expect(await second.exited).toBe(1)
+    expect(second.logs()).toContainEqual(
+      expect.objectContaining({
+        level: 60,
+        msg: expect.stringContaining(`port ${port} is already in use`),
+      }),
+    )
+    expect(second.logs().map((line) => line.msg)).not.toContain('listening')
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+  })
+
+  it.each([
+    ['rejection', 'unhandled promise rejection', 'a rejection nothing handled'],
+    ['exception', 'uncaught exception', 'an exception nothing caught'],
+  ])(
+    'an unhandled %s is logged as fatal, then the server shuts down gracefully and exits 1',
+    async (kind, msg, message) => {
+      const { server, url } = await start({}, ['./test/support/crash-on-request.ts'])
+      // The request that set it off still gets its answer: the shutdown is graceful.
+      expect(expectAnswer(await getOnce(`${url}/crash/${kind}`)).status).toBe(404)
+      expect(await server.exited).toBe(1)
+      const logs = server.logs()
+      expect(logs).toContainEqual(
+        expect.objectContaining({ level: 60, msg, err: expect.objectContaining({ message }) }),
+      )
+      expect(logs.map((line) => line.msg)).toContain('shutdown complete')
+    },
+  )
 })

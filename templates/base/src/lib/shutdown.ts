@@ -22,7 +22,7 @@ export interface GracefulShutdownOptions {
   timeoutMs: number
   exit?: (code: number) => void
   signals?: readonly NodeJS.Signals[]
-  /** Where signals are heard: `process`, or an emitter of a test's own. */
+  /** Where signals and crashes are heard: `process`, or an emitter of a test's own. */
   events?: EventEmitter
 }
 
@@ -30,16 +30,20 @@ export interface GracefulShutdownOptions {
 export type ShutDown = (reason: string, exitCode?: 0 | 1) => Promise<void>
 
 /**
- * The one way this process ends on SIGTERM/SIGINT. In order:
+ * The one way this process ends, whatever ends it: SIGTERM/SIGINT, an unhandled rejection, an
+ * uncaught exception. In order:
  *
  * 1. `onShutdownStart` (readiness answers 503), so the load balancer stops sending first;
  * 2. every `drain` step: nothing new is taken, work in flight finishes (for an HTTP server, see
  *    {@link drainHttpServer}: it keeps serving for a delay, then stops accepting);
  * 3. `stop`: modules close their pools and connections, which nothing is using any more;
- * 4. exit 0, or 1 when `stop` failed.
+ * 4. exit 0, or 1 when a crash started the shutdown or `stop` failed.
  *
  * Past `timeoutMs`, or on a second signal (a second Ctrl-C), what is in flight is cut and the
- * process exits 1: a shutdown never hangs.
+ * process exits 1: a shutdown never hangs. A crash is logged as fatal, with its stack, and then
+ * goes the same graceful way rather than exiting at once: the other requests in flight are
+ * usually unharmed and get their answers, but a process whose state can no longer be trusted
+ * stops taking new ones.
  *
  * Nothing here is HTTP: a worker process passes its workers as `drain` and no server.
  */
@@ -97,6 +101,14 @@ export function handleGracefulShutdown(options: GracefulShutdownOptions): ShutDo
       exit(1)
     })
   }
+  events.on('unhandledRejection', (reason: unknown) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection')
+    void shutDown('unhandledRejection', 1)
+  })
+  events.on('uncaughtException', (error: Error, origin: string) => {
+    logger.fatal({ err: error, origin }, 'uncaught exception')
+    void shutDown('uncaughtException', 1)
+  })
   return shutDown
 }
 
