@@ -49,6 +49,12 @@ export const core = defineRecipe({
       description: 'How long a graceful shutdown may take before the process is forced out',
     },
     {
+      name: 'SHUTDOWN_DELAY_MS',
+      example: '',
+      description:
+        'Serve on this long after SIGTERM, readiness 503, so load balancers stop sending (empty: 5000 in production, else 0)',
+    },
+    {
       name: 'READINESS_TIMEOUT_MS',
       example: '2000',
       description: 'How long each /health/ready check may take',

@@ -88,6 +88,87 @@ function slowRequest(port: number, gapMs: number): Promise<number> {
   })
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The exit code of a child process, whether it has exited already or not. */
+async function exitCodeOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+  const [code] = await once(child, 'exit')
+  return code as number | null
+}
+
+/**
+ * 64 keep-alive connections, each sending its next GET as soon as the last is answered, as a
+ * load balancer's pool does; `stop()` sends nothing new, waits for what is in flight, reports.
+ */
+function keepAliveLoad(url: string, connections: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
+  const report = { sent: 0, failed: 0, errors: [] as string[], closeAfter: 0, keptAfter: 0 }
+  let running = true
+  let noticedAt = Number.POSITIVE_INFINITY
+  const get = () =>
+    new Promise<void>((resolve) => {
+      const sentAt = performance.now()
+      report.sent++
+      http
+        .get(url, { agent }, (res) => {
+          res.resume()
+          res.on('end', () => {
+            // Sent after the 503 was seen: the server must have told the client to close.
+            if (sentAt > noticedAt) {
+              if (res.headers.connection === 'close') report.closeAfter++
+              else report.keptAfter++
+            }
+            resolve()
+          })
+        })
+        .on('error', (error: NodeJS.ErrnoException) => {
+          report.failed++
+          if (report.errors.length < 5) report.errors.push(`${error.code}: ${error.message}`)
+          resolve()
+        })
+    })
+  const workers = Array.from({ length: connections }, async () => {
+    while (running) await get()
+  })
+  return {
+    /** Readiness said 503 at this instant (performance.now()). */
+    noticed(at: number) {
+      noticedAt = at
+    },
+    async stop() {
+      running = false
+      await Promise.all(workers)
+      agent.destroy()
+      return report
+    },
+  }
+}
+
+/** One GET on a connection of its own: the status, or the error code when nothing answered. */
+function getOnce(url: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      })
+      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+  })
+}
+
+/** Whether a TCP connection to the port is accepted right now. */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
 describe.each([
   ['the core-only project', ['--recipes', 'core']],
   ['the complete project', []],
@@ -143,9 +224,11 @@ describe.each([
     }
 
     const port = await freePort()
+    const shutdownDelayMs = 1_000
     const env = {
       PORT: String(port),
       HOST: '127.0.0.1',
+      SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
       ...(complete
         ? {
             DATABASE_URL: db.url,
@@ -205,13 +288,42 @@ describe.each([
     if (complete)
       expect(report.readiness.checks.map((c: { name: string }) => c.name)).toContain('postgres')
 
-    // SIGTERM with requests in flight: every one completes, then the process exits 0.
-    const inFlight = Array.from({ length: 8 }, () => slowRequest(port, 600))
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // SIGTERM under load, the way Kubernetes ends a pod behind a load balancer: readiness turns
+    // 503 at once while the server goes on serving for SHUTDOWN_DELAY_MS; the load balancer (the
+    // load here) stops sending a moment after it sees the 503; requests in flight finish, even
+    // those still arriving when the port closes; then the process exits 0. Nothing fails.
+    const load = keepAliveLoad(`http://127.0.0.1:${port}/health/live`, 64)
+    const inFlight = Array.from({ length: 8 }, () =>
+      slowRequest(port, 1_500).catch((error: NodeJS.ErrnoException) => error.code),
+    )
+    await sleep(300)
+    const signalledAt = performance.now()
     server.kill('SIGTERM')
+    let notReadyAt = 0
+    while (notReadyAt === 0) {
+      const status = await getOnce(`http://127.0.0.1:${port}/health/ready`)
+      expect(status, `readiness before the port closed\n${server.logs()}`).toBeTypeOf('number')
+      if (status === 503) notReadyAt = performance.now()
+      else await sleep(20)
+    }
+    load.noticed(notReadyAt)
+    await sleep(200)
+    const loadReport = await load.stop()
+    while (await portAnswers(port)) await sleep(20)
+    const closedAt = performance.now()
     const statuses = await Promise.all(inFlight)
+    const exitCode = await exitCodeOf(server)
+    console.info(
+      `SIGTERM under a 64-connection keep-alive load: ${loadReport.sent} requests sent, ` +
+        `${loadReport.failed} failed; readiness 503 after ${Math.round(notReadyAt - signalledAt)} ms, ` +
+        `port closed after ${Math.round(closedAt - signalledAt)} ms; ` +
+        `${loadReport.closeAfter} responses after the 503, all with Connection: close`,
+    )
+    expect(loadReport.failed, loadReport.errors.join('\n')).toBe(0)
+    expect(loadReport.closeAfter).toBeGreaterThan(0)
+    expect(loadReport.keptAfter).toBe(0)
+    expect(closedAt - signalledAt).toBeGreaterThanOrEqual(shutdownDelayMs - 50)
     expect(statuses).toEqual(Array(8).fill(404))
-    const [exitCode] = await once(server, 'exit')
     expect(exitCode, server.logs()).toBe(0)
   })
 })

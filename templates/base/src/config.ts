@@ -12,25 +12,50 @@ const list = z
       .filter(Boolean),
   )
 
-export const coreEnv = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Origins allowed to call the API from a browser; empty = no cross-origin access. */
-  CORS_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/ }))),
-  /** Largest JSON body accepted, e.g. 100kb or 1mb. */
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'use a size such as 100kb or 1mb')
-    .default('100kb'),
-  /** Hops of reverse proxies to trust for the client IP (X-Forwarded-For); 0 = none. */
-  TRUST_PROXY: z.coerce.number().int().min(0).default(0),
-  /** How long shutdown may take before the process is forced to exit. */
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  /** How long each readiness check may take. */
-  READINESS_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
-})
+export const coreEnv = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    /** Origins allowed to call the API from a browser; empty = no cross-origin access. */
+    CORS_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/ }))),
+    /** Largest JSON body accepted, e.g. 100kb or 1mb. */
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'use a size such as 100kb or 1mb')
+      .default('100kb'),
+    /** Hops of reverse proxies to trust for the client IP (X-Forwarded-For); 0 = none. */
+    TRUST_PROXY: z.coerce.number().int().min(0).default(0),
+    /** How long shutdown may take, from the signal to the exit, before the process is forced out. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /**
+     * How long the server keeps serving after SIGTERM while readiness answers 503, so that load
+     * balancers stop sending before the port closes. Part of SHUTDOWN_TIMEOUT_MS. Default: 5000 in
+     * production; 0 otherwise, where no load balancer waits on the server and a restart should be
+     * immediate (tsx watch, tests). Empty means the default.
+     */
+    SHUTDOWN_DELAY_MS: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(0).optional(),
+    ),
+    /** How long each readiness check may take. */
+    READINESS_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
+  })
+  .transform(({ SHUTDOWN_DELAY_MS, ...env }, ctx) => {
+    const delay = SHUTDOWN_DELAY_MS ?? (env.NODE_ENV === 'production' ? 5_000 : 0)
+    if (delay >= env.SHUTDOWN_TIMEOUT_MS) {
+      ctx.issues.push({
+        code: 'custom',
+        input: delay,
+        path: ['SHUTDOWN_DELAY_MS'],
+        message: `must be less than SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS}), which includes it`,
+      })
+    }
+    return { ...env, SHUTDOWN_DELAY_MS: delay }
+  })
 
 export type CoreConfig = z.infer<typeof coreEnv>
 

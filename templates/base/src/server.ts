@@ -1,32 +1,64 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Express } from 'express'
 import { createApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { loadConventions } from './conventions.js'
 import { createLogger } from './lib/logger.js'
-import { handleGracefulShutdown } from './lib/shutdown.js'
+import { drainHttpServer, handleGracefulShutdown } from './lib/shutdown.js'
 import { modules } from './modules.js'
+
+/** Resolves once the server listens; rejects with what went wrong (Express 5 passes it on). */
+function listen(app: Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error) => (error ? reject(error) : resolve(server)))
+  })
+}
+
+/** One line that says what to do, for the errors a deploy actually meets. */
+function describeListenError(error: unknown, host: string, port: number): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return `port ${port} is already in use on ${host}: stop what listens there, or set PORT`
+    case 'EACCES':
+      return `no permission to listen on port ${port}: use a port above 1023, or set PORT`
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine: set HOST (0.0.0.0 listens on all)`
+    default:
+      return `cannot listen on ${host}:${port}`
+  }
+}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, modules)
   const logger = createLogger(config.core)
   const app = await createApp({ config, conventions: loadConventions(), logger, modules })
-  const server = app.express.listen(config.core.PORT, config.core.HOST, () => {
-    logger.info({ host: config.core.HOST, port: config.core.PORT }, 'listening')
-  })
-  server.on('error', (error) => {
-    logger.fatal({ err: error }, 'server error')
+  const { HOST: host, PORT: port } = config.core
+  let server: Server
+  try {
+    server = await listen(app.express, host, port)
+  } catch (error) {
+    logger.fatal({ err: error, host, port }, describeListenError(error, host, port))
+    await app.stop()
     process.exit(1)
-  })
+  }
   // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000
-  handleGracefulShutdown({
-    server,
+  const shutDown = handleGracefulShutdown({
     logger,
     timeoutMs: config.core.SHUTDOWN_TIMEOUT_MS,
     onShutdownStart: () => {
       app.readiness.shuttingDown = true
     },
+    drain: [drainHttpServer(server, { delayMs: config.core.SHUTDOWN_DELAY_MS, logger })],
     stop: () => app.stop(),
   })
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, 'server error')
+    void shutDown('server error', 1)
+  })
+  // Last, so that whoever acts on this line (a supervisor, a test) finds the signals handled.
+  logger.info({ host, port: (server.address() as AddressInfo).port }, 'listening')
 }
 
 main().catch((error: unknown) => {
