@@ -4,7 +4,7 @@ export const auth = defineRecipe({
   name: 'auth',
   summary: 'register/login/refresh/logout: argon2id, 15-min JWTs, rotating refresh cookies, RBAC',
   requires: ['database'],
-  dependencies: ['jose', '@node-rs/argon2', 'cookie'],
+  dependencies: ['fast-jwt', '@node-rs/argon2', 'cookie'],
   module: { from: './auth/module.js', name: 'auth' },
   env: [
     {

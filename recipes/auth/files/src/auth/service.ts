@@ -91,7 +91,7 @@ export class AuthService {
     )
     if (!user || !ok) throw invalidCredentials()
     return {
-      accessToken: await this.signAccessToken(user),
+      accessToken: this.signAccessToken(user),
       refreshToken: await this.refreshTokens.issue(user.id),
     }
   }
@@ -106,7 +106,7 @@ export class AuthService {
       .where('id', '=', rotated.userId)
       .executeTakeFirst()
     if (!user) throw invalidRefreshToken()
-    return { accessToken: await this.signAccessToken(user), refreshToken: rotated.token }
+    return { accessToken: this.signAccessToken(user), refreshToken: rotated.token }
   }
 
   /** Ends the session a refresh token belongs to. */
@@ -130,9 +130,9 @@ export class AuthService {
 
   /** The caller an access token stands for; InvalidTokenError when it is not valid (any more). */
   async authenticate(accessToken: string): Promise<{ id: string; role: Role }> {
-    let claims: Awaited<ReturnType<AccessTokens['verify']>>
+    let claims: ReturnType<AccessTokens['verify']>
     try {
-      claims = await this.accessTokens.verify(accessToken)
+      claims = this.accessTokens.verify(accessToken)
     } catch {
       throw new InvalidTokenError()
     }
