@@ -47,3 +47,22 @@ export async function adminSql(statement) {
     await client.end()
   }
 }
+
+/** The Redis benchmarks use. */
+export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Deletes every key under `prefix` (SCAN + UNLINK). */
+export async function deleteRedisPrefix(prefix) {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(redisUrl)
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      if (keys.length) await redis.unlink(...keys)
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}

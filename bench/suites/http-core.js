@@ -21,6 +21,7 @@ import { Router } from 'express'
 import { z } from 'zod'
 import { createApp } from './dist/app.js'
 import { loadConfig } from './dist/config.js'
+import { loadConventions } from './dist/conventions.js'
 import { createLogger } from './dist/lib/logger.js'
 import { defineModule } from './dist/module.js'
 const bench = defineModule({
@@ -34,7 +35,7 @@ const bench = defineModule({
 })
 const modules = [bench]
 const config = loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info' }, modules)
-const app = await createApp({ config, logger: createLogger(config.core), modules })
+const app = await createApp({ config, conventions: loadConventions(), logger: createLogger(config.core), modules })
 const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
 process.on('message', () => process.send(process.cpuUsage()))
 `
