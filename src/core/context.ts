@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { GlobalOptions } from '../commands/shared-options.js'
 import { usageError } from './errors.js'
 import type { Io } from './io.js'
 import { colorStyle, plainStyle, Reporter, type Style, useColor } from './output.js'
@@ -11,17 +12,7 @@ import {
   type ServiceKind,
 } from './urls.js'
 
-/** The global options of DESIGN.md, as commander parses them. */
-export interface GlobalOptions {
-  cwd?: string
-  envFile?: string
-  databaseUrl?: string
-  redisUrl?: string
-  json?: boolean
-  yes?: boolean
-  color?: boolean
-  debug?: boolean
-}
+export type { GlobalOptions }
 
 export interface CommandContext {
   io: Io

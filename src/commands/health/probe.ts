@@ -2,12 +2,10 @@ import type { CommandContext } from '../../core/context.js'
 import { usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
 import { redact } from '../../core/redact.js'
+import type { OptionValues } from '../options.js'
+import type { healthOptions } from './index.js'
 
-interface HealthOptions {
-  wait?: boolean
-  timeout: number
-  interval: number
-}
+type HealthOptions = OptionValues<typeof healthOptions>
 
 export interface Probe {
   url: string
