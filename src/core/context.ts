@@ -3,7 +3,7 @@ import type { GlobalOptions } from '../commands/shared-options.js'
 import { usageError } from './errors.js'
 import type { Io } from './io.js'
 import { colorStyle, plainStyle, Reporter, type Style, useColor } from './output.js'
-import { loadProject, type Project } from './project.js'
+import { openProject, type Project } from './project.js'
 import {
   type ConnectionUrl,
   parseConnectionUrl,
@@ -17,6 +17,7 @@ export type { GlobalOptions }
 export interface CommandContext {
   io: Io
   options: GlobalOptions
+  /** Read on first use: commands that never look at backendkit.json run even if it is broken. */
   project: Project
   reporter: Reporter
   /** Styling for stdout (the result); the reporter styles stderr on its own. */
@@ -38,7 +39,7 @@ export function isInteractive(io: Io, options: Pick<GlobalOptions, 'yes' | 'json
 
 export function createContext(io: Io, command: Command): CommandContext {
   const options = command.optsWithGlobals<GlobalOptions>()
-  const project = loadProject({ cwd: io.cwd, explicitCwd: options.cwd, envFile: options.envFile })
+  const project = openProject({ cwd: io.cwd, explicitCwd: options.cwd, envFile: options.envFile })
   const reporter = new Reporter(io, useColor(io.stderr, io.env, options.color))
   const setting = (name: string) => {
     const value = io.env[name] ?? project.envFile[name]

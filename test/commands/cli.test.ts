@@ -197,6 +197,48 @@ describe('the CLI shell', () => {
     )
   })
 
+  describe('a broken backendkit.json stops only the commands that read it', () => {
+    const broken = () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'bk-'))
+      writeFileSync(path.join(dir, 'backendkit.json'), '{ "name": "x", ')
+      return dir
+    }
+
+    it.each([
+      [['recipes']],
+      [['new', 'svc', '--dry-run', '--no-install', '--no-git']],
+      [['--help']],
+      [['migrate', 'up', '--help']],
+    ])('%j runs (exit 0)', async (args) => {
+      const result = await runCli(args, { cwd: broken() })
+      expect(result.stderr).not.toContain('backendkit.json')
+      expect(result.code).toBe(0)
+    })
+
+    it('health <url> probes the default paths and warns about the file', async () => {
+      const probe = net.createServer()
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+      const { port } = probe.address() as net.AddressInfo
+      await new Promise((resolve) => probe.close(resolve))
+      const result = await runCli(['health', `http://127.0.0.1:${port}`, '--json'], {
+        cwd: broken(),
+      })
+      expect(result.code).toBe(1) // not ready: nothing listens there
+      expect(JSON.parse(result.stdout).readiness.url).toBe(`http://127.0.0.1:${port}/health/ready`)
+      expect(result.stderr).toMatch(/warning: backendkit.json is not valid JSON.*default paths/)
+    })
+
+    it.each([
+      [['health']],
+      [['migrate', 'status', '--database-url', `postgres://127.0.0.1:${closedPort}/x`]],
+      [['migrate', 'make', 'x']],
+    ])('%j, which needs it, is a usage error naming it', async (args) => {
+      const result = await runCli(args, { cwd: broken() })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain('backendkit.json is not valid JSON')
+    })
+  })
+
   it('refuses an old Node with a clear message (exit 2)', async () => {
     const oldNode = '/usr/bin/node'
     let version = ''
