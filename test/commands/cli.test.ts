@@ -239,6 +239,30 @@ describe('the CLI shell', () => {
     })
   })
 
+  it.each([
+    ['text', []],
+    ['--json', ['--json']],
+    ['--debug', ['--debug']],
+  ])('every credential of a connection string stays hidden (%s)', async (_, flags) => {
+    const query = '?sslmode=disable&password=Qu3ry-pw&sslpassword=Ss1-pw&application_name=visible'
+    const url = `postgres://admin:Us3rinfo%40pw@127.0.0.1:${closedPort}/app${query}`
+    const result = await runBin(['migrate', 'status', ...flags, '--database-url', url], {
+      cwd: emptyProject(),
+    })
+    expect(result.code).toBe(1)
+    const output = result.stdout + result.stderr
+    expect(output).toContain(`127.0.0.1:${closedPort}`)
+    for (const secret of ['Us3rinfo', 'Qu3ry-pw', 'Ss1-pw']) expect(output).not.toContain(secret)
+    // a malformed URL (the port is out of range) is echoed masked, too
+    const malformed = `postgres://admin:Us3rinfo%40pw@127.0.0.1:99999/app${query}`
+    const bad = await runCli(['migrate', 'status', ...flags, '--database-url', malformed])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('password=***')
+    for (const secret of ['Us3rinfo', 'Qu3ry-pw', 'Ss1-pw']) {
+      expect(bad.stdout + bad.stderr).not.toContain(secret)
+    }
+  })
+
   it('refuses an old Node with a clear message (exit 2)', async () => {
     const oldNode = '/usr/bin/node'
     let version = ''
