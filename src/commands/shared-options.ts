@@ -7,6 +7,10 @@ export const globalOptions = [
   option('--env-file <path>', 'env file to read (default: .env in the project)'),
   option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL)'),
   option('--redis-url <url>', 'Redis URL (default: $REDIS_URL)'),
+  option(
+    '--prefix <prefix>',
+    'Redis key prefix (default: $REDIS_KEY_PREFIX, else redis.keyPrefix of backendkit.json, else "<name>:")',
+  ),
   option('--json', 'print one JSON value on stdout and nothing else there'),
   option('-y, --yes', 'never prompt; accept destructive actions'),
   option('--no-color', 'no colours in the output'),

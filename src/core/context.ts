@@ -28,6 +28,11 @@ export interface CommandContext {
   setting(name: string): string | undefined
   databaseUrl(): ConnectionUrl
   redisUrl(): ConnectionUrl
+  /**
+   * The Redis key prefix every Redis command works under: --prefix, else REDIS_KEY_PREFIX (the
+   * environment, then the env file), else redis.keyPrefix of backendkit.json, else "<name>:".
+   */
+  keyPrefix(): string
 }
 
 export function isInteractive(io: Io, options: Pick<GlobalOptions, 'yes' | 'json'>): boolean {
@@ -66,5 +71,6 @@ export function createContext(io: Io, command: Command): CommandContext {
     setting,
     databaseUrl: () => connectionUrl(postgresService, options.databaseUrl),
     redisUrl: () => connectionUrl(redisService, options.redisUrl),
+    keyPrefix: () => options.prefix ?? setting('REDIS_KEY_PREFIX') ?? project.conventions.keyPrefix,
   }
 }

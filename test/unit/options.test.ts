@@ -43,6 +43,7 @@ describe('options declared once', () => {
       tag?: string[]
     }>()
     expectTypeOf<OptionValues<typeof globalOptions>>().toHaveProperty('redisUrl')
+    expectTypeOf<OptionValues<typeof globalOptions>['prefix']>().toEqualTypeOf<string | undefined>()
   })
 
   it('gives the command exactly the values the type promises', () => {
