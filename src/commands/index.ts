@@ -4,6 +4,7 @@ import { registerAdd } from './add/index.js'
 import { registerHealth } from './health/index.js'
 import { registerMigrate } from './migrate/index.js'
 import { registerNew } from './new/index.js'
+import { registerRatelimit } from './ratelimit/index.js'
 import { registerRecipes } from './recipes/index.js'
 
 /** Turns a lazy import of an implementation into a commander action. */
@@ -17,5 +18,6 @@ export function registerCommands(program: Command, action: ActionFactory): void 
   registerAdd(program, action)
   registerRecipes(program, action)
   registerMigrate(program, action)
+  registerRatelimit(program, action)
   registerHealth(program, action)
 }
