@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import type { CommandImpl } from './action.js'
 import { registerAdd } from './add/index.js'
+import { registerCache } from './cache/index.js'
 import { registerHealth } from './health/index.js'
 import { registerMigrate } from './migrate/index.js'
 import { registerNew } from './new/index.js'
@@ -19,5 +20,6 @@ export function registerCommands(program: Command, action: ActionFactory): void 
   registerRecipes(program, action)
   registerMigrate(program, action)
   registerRatelimit(program, action)
+  registerCache(program, action)
   registerHealth(program, action)
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { binPath, repoRoot, runBin, runCli } from '../support/cli.js'
-import { closedPort } from '../support/env.js'
+import { closedPort, testServices } from '../support/env.js'
 
 /** An empty project folder with an (empty) migrations folder. */
 function emptyProject(): string {
@@ -63,6 +63,10 @@ describe('the CLI shell', () => {
     [['ratelimit', 'list', '--help']],
     [['ratelimit', 'inspect', '--help']],
     [['ratelimit', 'reset', '--help']],
+    [['cache', '--help']],
+    [['cache', 'get', '--help']],
+    [['cache', 'invalidate', '--help']],
+    [['cache', 'stats', '--help']],
   ])('%j loads none of the heavy modules', async (args) => {
     const loaded = await packagesLoadedBy(args)
     expect(loaded.filter((name) => heavy.includes(name))).toEqual([])
@@ -213,6 +217,8 @@ describe('the CLI shell', () => {
       [['new', 'svc', '--dry-run', '--no-install', '--no-git']],
       [['--help']],
       [['migrate', 'up', '--help']],
+      // reads Redis only (a prefix nothing uses): the prefix is given, so the file is not needed
+      [['cache', 'stats', '--prefix', 'bk-cli-test-unused:', '--redis-url', testServices.redisUrl]],
     ])('%j runs (exit 0)', async (args) => {
       const result = await runCli(args, { cwd: broken() })
       expect(result.stderr).not.toContain('backendkit.json')
