@@ -75,18 +75,16 @@ export function deletionResult(data: DeletionData, where: string): CommandResult
   return { data, exitCode: failed ? 1 : 0, render: (style) => renderDeletion(data, where, style) }
 }
 
+function describeOutcome(t: DeletionTarget, dryRun: boolean, style: Style): string {
+  if (t.error) return style.red(`failed after ${plural(t.deleted, 'key')}: ${t.error}`)
+  if (t.matched === 0) return style.yellow('nothing matched')
+  if (dryRun) return `${plural(t.matched, 'key')} would go`
+  return `${plural(t.deleted, 'key')} deleted`
+}
+
 function renderDeletion(data: DeletionData, where: string, style: Style): string {
   const lines: string[] = []
-  const rows = data.targets.map((t) => {
-    const outcome = t.error
-      ? style.red(`failed after ${plural(t.deleted, 'key')}: ${t.error}`)
-      : t.matched === 0
-        ? style.yellow('nothing matched')
-        : data.dryRun
-          ? `${plural(t.matched, 'key')} would go`
-          : `${plural(t.deleted, 'key')} deleted`
-    return [t.target, t.kind, outcome]
-  })
+  const rows = data.targets.map((t) => [t.target, t.kind, describeOutcome(t, data.dryRun, style)])
   lines.push(table(['TARGET', 'KIND', 'RESULT'], rows, style))
   if (data.dryRun) {
     const sample = data.targets.flatMap((t) => t.redisKeys)

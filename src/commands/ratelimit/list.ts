@@ -20,6 +20,15 @@ export interface RateLimitListData {
   entries: RateLimitEntry[]
 }
 
+/** The `limit` busiest entries, each key once (SCAN may return a key twice during a rehash). */
+function busiest(entries: RateLimitEntry[], limit: number): RateLimitEntry[] {
+  const seen = new Set<string>()
+  return entries
+    .sort(byCount)
+    .filter((e) => !seen.has(e.redisKey) && seen.add(e.redisKey))
+    .slice(0, limit)
+}
+
 export default async function ratelimitList(
   ctx: CommandContext,
   options: OptionValues<typeof ratelimitListOptions>,
@@ -41,11 +50,11 @@ export default async function ratelimitList(
       matched += keys.length
       kept.push(...(await readEntries(redis, keys, policies, await redisNow(redis))))
       // keep memory bounded however many identities there are: only the busiest survive
-      if (kept.length > 2 * options.limit) kept = kept.sort(byCount).slice(0, options.limit)
+      if (kept.length > 2 * options.limit) kept = busiest(kept, options.limit)
       progress.update(`Reading rate-limit keys… ${matched.toLocaleString('en-US')}`)
     }
     progress.done()
-    const entries = kept.sort(byCount).slice(0, options.limit)
+    const entries = busiest(kept, options.limit)
     return {
       prefix,
       policies: policyList(policies),
