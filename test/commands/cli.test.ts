@@ -83,6 +83,21 @@ describe('the CLI shell', () => {
   })
 
   it.each([
+    [
+      ['help', 'migrate'],
+      ['up', 'down', 'status', 'make', 'unlock'],
+    ],
+    [
+      ['migrate', '--help'],
+      ['up', 'down', 'status', 'make', 'unlock'],
+    ],
+  ])('%j shows the verbs of the group (exit 0)', async (args, verbs) => {
+    const result = await runCli(args)
+    expect(result.code).toBe(0)
+    for (const verb of verbs) expect(result.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'))
+  })
+
+  it.each([
     [['migrat'], /unknown command 'migrat'[\s\S]*Did you mean migrate\?/],
     [['migrate', 'up', '--stpe', '2'], /unknown option '--stpe'[\s\S]*Did you mean --step\?/],
     [['migrate', 'up', '--step', 'two'], /--step <n>.*Expected a positive whole number/],
