@@ -14,7 +14,8 @@ const version: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version
 
-export function createProgram(runtime: Runtime): Command {
+/** The program for these arguments (only the command group they name gets its verbs built). */
+export function createProgram(runtime: Runtime, argv: readonly string[]): Command {
   const { io } = runtime
   const program = new Command('backendkit')
     .description('Scaffold a production Node.js service, then operate it.')
@@ -29,7 +30,7 @@ export function createProgram(runtime: Runtime): Command {
     })
     // Throw instead of exiting; subcommands created below inherit this and the output settings.
     .exitOverride()
-  registerCommands(program, (load) => lazyAction(runtime, load))
+  registerCommands(program, (load) => lazyAction(runtime, load), argv)
   return program
 }
 
@@ -37,7 +38,7 @@ export function createProgram(runtime: Runtime): Command {
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const runtime: Runtime = { io }
   try {
-    await createProgram(runtime).parseAsync([...argv], { from: 'user' })
+    await createProgram(runtime, argv).parseAsync([...argv], { from: 'user' })
     if (!runtime.outcome) return 0
     const { result, ctx } = runtime.outcome
     const { printResult } = await import('./core/output.js')

@@ -94,17 +94,26 @@ export function option(
     choices?: readonly string[]
   } = {},
 ): AnyOptionSpec {
-  const probe = new Option(flags)
+  const long = /--([^\s,|]+)/.exec(flags)?.[1] ?? ''
+  const negate = long.startsWith('no-')
   return {
-    name: probe.attributeName(),
+    name: attributeName(long),
     flags,
     description,
     parse: config.parse,
     defaultValue: config.default,
     defaultDescription: config.defaultDescription,
     choices: config.choices,
-    always: config.default !== undefined || probe.negate,
+    always: config.default !== undefined || negate,
   }
+}
+
+/**
+ * `dry-run` → `dryRun`, `no-git` → `git`: commander's attributeName(), without building an
+ * Option (every spec is declared on every start). A test holds the two to the same answer.
+ */
+function attributeName(long: string): string {
+  return long.replace(/^no-/, '').replace(/-(.)/g, (_, char: string) => char.toUpperCase())
 }
 
 /** The same option with the wording one command needs (`--dry-run` means different things). */

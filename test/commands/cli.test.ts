@@ -84,14 +84,18 @@ describe('the CLI shell', () => {
 
   it.each([
     [
-      ['help', 'migrate'],
-      ['up', 'down', 'status', 'make', 'unlock'],
+      ['cache', '--help'],
+      ['get', 'invalidate', 'stats'],
     ],
     [
-      ['migrate', '--help'],
+      ['help', 'ratelimit'],
+      ['list', 'inspect', 'reset'],
+    ],
+    [
+      ['--prefix', 'p:', '--json', 'migrate', '--help'],
       ['up', 'down', 'status', 'make', 'unlock'],
     ],
-  ])('%j shows the verbs of the group (exit 0)', async (args, verbs) => {
+  ])('%j lists the verbs of the group it names', async (args, verbs) => {
     const result = await runCli(args)
     expect(result.code).toBe(0)
     for (const verb of verbs) expect(result.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'))
@@ -99,6 +103,10 @@ describe('the CLI shell', () => {
 
   it.each([
     [['migrat'], /unknown command 'migrat'[\s\S]*Did you mean migrate\?/],
+    [
+      ['--prefix', 'p:', 'cache', 'invalidat'],
+      /unknown command 'invalidat'[\s\S]*Did you mean invalidate\?/,
+    ],
     [['migrate', 'up', '--stpe', '2'], /unknown option '--stpe'[\s\S]*Did you mean --step\?/],
     [['migrate', 'up', '--step', 'two'], /--step <n>.*Expected a positive whole number/],
     [['health', '--timeout', 'soon'], /Expected a duration/],

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import { describe, expect, expectTypeOf, it } from 'vitest'
+import { namedCommand } from '../../src/commands/index.js'
 import {
   addOptions,
   describe as describeOption,
@@ -117,4 +118,17 @@ describe('parseTime', () => {
   it.each(['yesterday', '11/20/2026', ''])('rejects %j', (input) => {
     expect(() => parseTime(input, now)).toThrow(/Expected an ISO date/)
   })
+})
+
+describe('namedCommand: the group whose verbs a run needs', () => {
+  it.each([
+    [[], undefined],
+    [['--help'], undefined],
+    [['cache', 'get', 'x'], 'cache'],
+    [['--prefix', 'cache', 'ratelimit', 'list'], 'ratelimit'],
+    [['--prefix=p:', '-y', '--json', 'cache'], 'cache'],
+    [['--redis-url', 'redis://h', '--cwd', 'migrate', 'migrate', 'up'], 'migrate'],
+    [['help', 'cache'], 'cache'],
+    [['--', 'migrate'], 'migrate'],
+  ])('%j → %s', (argv, name) => expect(namedCommand(argv)).toBe(name))
 })

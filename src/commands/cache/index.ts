@@ -13,10 +13,11 @@ export const cacheInvalidateOptions = [
   describe(operateOptions.dryRun, 'count and list the keys that would go; change nothing'),
 ] as const
 
-export function registerCache(program: Command, action: ActionFactory): void {
+export function registerCache(program: Command, action: ActionFactory, withVerbs: boolean): void {
   const cache = program
     .command('cache')
     .description("read and invalidate the service's Redis cache")
+  if (!withVerbs) return
 
   cache
     .command('get')

@@ -31,13 +31,14 @@ export const migrateStatusOptions = [
   option('--check', 'exit 1 when any migration is pending (CI gate)'),
 ] as const
 
-export function registerMigrate(program: Command, action: ActionFactory): void {
+export function registerMigrate(program: Command, action: ActionFactory, withVerbs: boolean): void {
   const migrate = addOptions(
     program
       .command('migrate')
       .description('apply, revert and inspect database migrations (kysely)'),
     migrateGroupOptions,
   )
+  if (!withVerbs) return
 
   addOptions(
     migrate.command('up').description('apply every pending migration as one batch'),

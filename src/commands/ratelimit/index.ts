@@ -27,10 +27,15 @@ export const ratelimitResetOptions = [
   describe(operateOptions.dryRun, 'list the keys that would be cleared; change nothing'),
 ] as const
 
-export function registerRatelimit(program: Command, action: ActionFactory): void {
+export function registerRatelimit(
+  program: Command,
+  action: ActionFactory,
+  withVerbs: boolean,
+): void {
   const ratelimit = program
     .command('ratelimit')
     .description("inspect and reset the service's sliding-window rate limits (Redis)")
+  if (!withVerbs) return
 
   addOptions(
     ratelimit
