@@ -1,6 +1,8 @@
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { lazyAction, type Runtime } from './commands/action.js'
 import { registerCommands } from './commands/index.js'
+import { addOptions } from './commands/options.js'
+import { globalOptions } from './commands/shared-options.js'
 import { type Io, processIo } from './core/io.js'
 
 // Keep this module's static imports to commander and the command specs: everything else
@@ -12,22 +14,14 @@ const version: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version
 
-export function createProgram(runtime: Runtime): Command {
+/** The program for these arguments (only the command group they name gets its verbs built). */
+export function createProgram(runtime: Runtime, argv: readonly string[]): Command {
   const { io } = runtime
   const program = new Command('backendkit')
     .description('Scaffold a production Node.js service, then operate it.')
     .version(version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .addOption(
-      new Option('--cwd <dir>', 'project root (default: nearest dir with backendkit.json)'),
-    )
-    .addOption(new Option('--env-file <path>', 'env file to read (default: .env in the project)'))
-    .addOption(new Option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL)'))
-    .addOption(new Option('--redis-url <url>', 'Redis URL (default: $REDIS_URL)'))
-    .option('--json', 'print one JSON value on stdout and nothing else there')
-    .option('-y, --yes', 'never prompt; accept destructive actions')
-    .option('--no-color', 'no colours in the output')
-    .option('--debug', 'show stack traces on errors')
+  addOptions(program, globalOptions)
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
@@ -36,7 +30,7 @@ export function createProgram(runtime: Runtime): Command {
     })
     // Throw instead of exiting; subcommands created below inherit this and the output settings.
     .exitOverride()
-  registerCommands(program, (load) => lazyAction(runtime, load))
+  registerCommands(program, (load) => lazyAction(runtime, load), argv)
   return program
 }
 
@@ -44,7 +38,7 @@ export function createProgram(runtime: Runtime): Command {
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const runtime: Runtime = { io }
   try {
-    await createProgram(runtime).parseAsync([...argv], { from: 'user' })
+    await createProgram(runtime, argv).parseAsync([...argv], { from: 'user' })
     if (!runtime.outcome) return 0
     const { result, ctx } = runtime.outcome
     const { printResult } = await import('./core/output.js')

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander'
+import type { Command } from 'commander'
 import type { CommandContext } from '../core/context.js'
 import type { Io } from '../core/io.js'
 import type { CommandResult } from '../core/output.js'
@@ -30,13 +30,4 @@ export function lazyAction(runtime: Runtime, load: () => Promise<{ default: Comm
     const result = await implementation.default(ctx, ...positional, command.optsWithGlobals())
     runtime.outcome = { result, ctx }
   }
-}
-
-export function parsePositiveInt(value: string): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    // commander turns this into "error: option '--step <n>' argument 'x' is invalid. …"
-    throw new InvalidArgumentError('Expected a positive whole number.')
-  }
-  return n
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
+import type { GlobalOptions } from '../commands/shared-options.js'
 import { usageError } from './errors.js'
 import type { Io } from './io.js'
 import { colorStyle, plainStyle, Reporter, type Style, useColor } from './output.js'
-import { loadProject, type Project } from './project.js'
+import { openProject, type Project } from './project.js'
 import {
   type ConnectionUrl,
   parseConnectionUrl,
@@ -11,21 +12,12 @@ import {
   type ServiceKind,
 } from './urls.js'
 
-/** The global options of DESIGN.md, as commander parses them. */
-export interface GlobalOptions {
-  cwd?: string
-  envFile?: string
-  databaseUrl?: string
-  redisUrl?: string
-  json?: boolean
-  yes?: boolean
-  color?: boolean
-  debug?: boolean
-}
+export type { GlobalOptions }
 
 export interface CommandContext {
   io: Io
   options: GlobalOptions
+  /** Read on first use: commands that never look at backendkit.json run even if it is broken. */
   project: Project
   reporter: Reporter
   /** Styling for stdout (the result); the reporter styles stderr on its own. */
@@ -36,6 +28,11 @@ export interface CommandContext {
   setting(name: string): string | undefined
   databaseUrl(): ConnectionUrl
   redisUrl(): ConnectionUrl
+  /**
+   * The Redis key prefix every Redis command works under: --prefix, else REDIS_KEY_PREFIX (the
+   * environment, then the env file), else redis.keyPrefix of backendkit.json, else "<name>:".
+   */
+  keyPrefix(): string
 }
 
 export function isInteractive(io: Io, options: Pick<GlobalOptions, 'yes' | 'json'>): boolean {
@@ -47,7 +44,7 @@ export function isInteractive(io: Io, options: Pick<GlobalOptions, 'yes' | 'json
 
 export function createContext(io: Io, command: Command): CommandContext {
   const options = command.optsWithGlobals<GlobalOptions>()
-  const project = loadProject({ cwd: io.cwd, explicitCwd: options.cwd, envFile: options.envFile })
+  const project = openProject({ cwd: io.cwd, explicitCwd: options.cwd, envFile: options.envFile })
   const reporter = new Reporter(io, useColor(io.stderr, io.env, options.color))
   const setting = (name: string) => {
     const value = io.env[name] ?? project.envFile[name]
@@ -74,5 +71,6 @@ export function createContext(io: Io, command: Command): CommandContext {
     setting,
     databaseUrl: () => connectionUrl(postgresService, options.databaseUrl),
     redisUrl: () => connectionUrl(redisService, options.redisUrl),
+    keyPrefix: () => options.prefix ?? setting('REDIS_KEY_PREFIX') ?? project.conventions.keyPrefix,
   }
 }

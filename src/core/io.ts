@@ -4,12 +4,28 @@ export interface OutputStream {
   isTTY?: boolean
 }
 
+/** Questions for the person at the terminal; asked only when the context is interactive. */
+export interface Prompt {
+  /** Yes → true; no, or a cancelled prompt (Ctrl-C, Esc) → false. */
+  confirm(message: string): Promise<boolean>
+}
+
 export interface Io {
   stdout: OutputStream
   stderr: OutputStream
   stdin: { isTTY?: boolean }
   env: Record<string, string | undefined>
   cwd: string
+  prompt: Prompt
+}
+
+/** The default prompt: @clack/prompts, imported only when a question is asked. */
+export const clackPrompt: Prompt = {
+  async confirm(message) {
+    const { confirm, isCancel } = await import('@clack/prompts')
+    const answer = await confirm({ message, initialValue: false })
+    return !isCancel(answer) && answer === true
+  },
 }
 
 export function processIo(): Io {
@@ -35,5 +51,6 @@ export function processIo(): Io {
     },
     env: process.env,
     cwd: process.cwd(),
+    prompt: clackPrompt,
   }
 }

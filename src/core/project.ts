@@ -12,15 +12,20 @@ import {
 
 export const CONFIG_FILE = 'backendkit.json'
 
+/**
+ * The project the CLI runs in. Every part is read on first use, so a command that does not need
+ * backendkit.json (`recipes`, `new`, `health <url>`, a Redis command given --redis-url and
+ * --prefix) runs even when that file is broken, and one that does need it says what is wrong.
+ */
 export interface Project {
   /** The project root: --cwd, else the nearest ancestor holding backendkit.json, else the cwd. */
-  root: string
+  readonly root: string
   /** Parsed backendkit.json, or undefined when the root has none (a non-backendkit service). */
-  config: ProjectConfig | undefined
-  conventions: Conventions
+  readonly config: ProjectConfig | undefined
+  readonly conventions: Conventions
   /** Variables from the env file (not the process environment). */
-  envFile: Record<string, string>
-  envFilePath: string | undefined
+  readonly envFile: Record<string, string>
+  readonly envFilePath: string | undefined
 }
 
 export function findProjectRoot(start: string): string | undefined {
@@ -71,30 +76,49 @@ export function readEnvFile(file: string, required: boolean): Record<string, str
   }
 }
 
-export function loadProject(options: {
+/** Memoises a computation; a failure is not memoised, so it is thrown again on every use. */
+function once<T>(compute: () => T): () => T {
+  let done: { value: T } | undefined
+  return () => {
+    done ??= { value: compute() }
+    return done.value
+  }
+}
+
+export function openProject(options: {
   cwd: string
   explicitCwd?: string | undefined
   envFile?: string | undefined
 }): Project {
-  let root: string
-  if (options.explicitCwd) {
-    root = path.resolve(options.cwd, options.explicitCwd)
-    if (!existsSync(root) || !statSync(root).isDirectory()) {
-      throw usageError(`--cwd is not a directory: ${root}`, 'Pass the project root to --cwd.')
+  const root = once(() => {
+    if (!options.explicitCwd) return findProjectRoot(options.cwd) ?? path.resolve(options.cwd)
+    const dir = path.resolve(options.cwd, options.explicitCwd)
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw usageError(`--cwd is not a directory: ${dir}`, 'Pass the project root to --cwd.')
     }
-  } else {
-    root = findProjectRoot(options.cwd) ?? path.resolve(options.cwd)
-  }
-  const config = readProjectConfig(root)
-  const envFilePath = options.envFile
-    ? path.resolve(options.cwd, options.envFile)
-    : path.join(root, '.env')
-  const envFile = readEnvFile(envFilePath, Boolean(options.envFile))
+    return dir
+  })
+  const config = once(() => readProjectConfig(root()))
+  const conventions = once(() => resolveConventions(config()))
+  const envFilePath = once(() =>
+    options.envFile ? path.resolve(options.cwd, options.envFile) : path.join(root(), '.env'),
+  )
+  const envFile = once(() => readEnvFile(envFilePath(), Boolean(options.envFile)))
   return {
-    root,
-    config,
-    conventions: resolveConventions(config),
-    envFile,
-    envFilePath: existsSync(envFilePath) ? envFilePath : undefined,
+    get root() {
+      return root()
+    },
+    get config() {
+      return config()
+    },
+    get conventions() {
+      return conventions()
+    },
+    get envFile() {
+      return envFile()
+    },
+    get envFilePath() {
+      return existsSync(envFilePath()) ? envFilePath() : undefined
+    },
   }
 }

@@ -22,7 +22,10 @@ export function reportError(error: unknown, io: Io, argv: readonly string[]): nu
 
   const commander = commanderCode(error)
   if (commander) {
-    if (commander === 'commander.helpDisplayed' || commander === 'commander.version') {
+    // `help <command>` ends as commander.help with exit code 0; help shown because no command
+    // was given ends the same way with exit code 1 (a usage error: exit 2 below).
+    const asked = commander === 'commander.help' && (error as { exitCode?: unknown }).exitCode === 0
+    if (asked || commander === 'commander.helpDisplayed' || commander === 'commander.version') {
       return ExitCode.ok
     }
     // commander printed the problem already, with "Did you mean …?" when it has a guess.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { binPath, repoRoot, runBin, runCli } from '../support/cli.js'
-import { closedPort } from '../support/env.js'
+import { closedPort, testServices } from '../support/env.js'
 
 /** An empty project folder with an (empty) migrations folder. */
 function emptyProject(): string {
@@ -59,23 +59,54 @@ describe('the CLI shell', () => {
     [['migrate', '--help']],
     [['migrate', 'up', '--help']],
     [['health', '--help']],
+    [['ratelimit', '--help']],
+    [['ratelimit', 'list', '--help']],
+    [['ratelimit', 'inspect', '--help']],
+    [['ratelimit', 'reset', '--help']],
+    [['cache', '--help']],
+    [['cache', 'get', '--help']],
+    [['cache', 'invalidate', '--help']],
+    [['cache', 'stats', '--help']],
   ])('%j loads none of the heavy modules', async (args) => {
     const loaded = await packagesLoadedBy(args)
     expect(loaded.filter((name) => heavy.includes(name))).toEqual([])
   })
 
-  it('proves the probe sees heavy modules when a command does run', async () => {
-    const loaded = await packagesLoadedBy([
-      'migrate',
-      'status',
-      '--database-url',
-      `postgres://127.0.0.1:${closedPort}/x`,
-    ])
-    expect(loaded).toEqual(expect.arrayContaining(['pg', 'kysely']))
+  it.each([
+    [['migrate', 'status', '--database-url', `postgres://127.0.0.1:${closedPort}/x`], 'pg'],
+    [
+      ['ratelimit', 'list', '--redis-url', `redis://127.0.0.1:${closedPort}`, '--prefix', 'x:'],
+      'ioredis',
+    ],
+  ])('proves the probe sees heavy modules when a command does run (%j)', async (args, heavyOne) => {
+    expect(await packagesLoadedBy(args)).toContain(heavyOne)
+  })
+
+  it.each([
+    [
+      ['cache', '--help'],
+      ['get', 'invalidate', 'stats'],
+    ],
+    [
+      ['help', 'ratelimit'],
+      ['list', 'inspect', 'reset'],
+    ],
+    [
+      ['--prefix', 'p:', '--json', 'migrate', '--help'],
+      ['up', 'down', 'status', 'make', 'unlock'],
+    ],
+  ])('%j lists the verbs of the group it names', async (args, verbs) => {
+    const result = await runCli(args)
+    expect(result.code).toBe(0)
+    for (const verb of verbs) expect(result.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'))
   })
 
   it.each([
     [['migrat'], /unknown command 'migrat'[\s\S]*Did you mean migrate\?/],
+    [
+      ['--prefix', 'p:', 'cache', 'invalidat'],
+      /unknown command 'invalidat'[\s\S]*Did you mean invalidate\?/,
+    ],
     [['migrate', 'up', '--stpe', '2'], /unknown option '--stpe'[\s\S]*Did you mean --step\?/],
     [['migrate', 'up', '--step', 'two'], /--step <n>.*Expected a positive whole number/],
     [['health', '--timeout', 'soon'], /Expected a duration/],
@@ -195,6 +226,74 @@ describe('the CLI shell', () => {
     expect((await runCli(['health'], { cwd: dir })).stderr).toContain(
       'backendkit.json is not valid JSON',
     )
+  })
+
+  describe('a broken backendkit.json stops only the commands that read it', () => {
+    const broken = () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'bk-'))
+      writeFileSync(path.join(dir, 'backendkit.json'), '{ "name": "x", ')
+      return dir
+    }
+
+    it.each([
+      [['recipes']],
+      [['new', 'svc', '--dry-run', '--no-install', '--no-git']],
+      [['--help']],
+      [['migrate', 'up', '--help']],
+      // reads Redis only (a prefix nothing uses): the prefix is given, so the file is not needed
+      [['cache', 'stats', '--prefix', 'bk-cli-test-unused:', '--redis-url', testServices.redisUrl]],
+    ])('%j runs (exit 0)', async (args) => {
+      const result = await runCli(args, { cwd: broken() })
+      expect(result.stderr).not.toContain('backendkit.json')
+      expect(result.code).toBe(0)
+    })
+
+    it('health <url> probes the default paths and warns about the file', async () => {
+      const probe = net.createServer()
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+      const { port } = probe.address() as net.AddressInfo
+      await new Promise((resolve) => probe.close(resolve))
+      const result = await runCli(['health', `http://127.0.0.1:${port}`, '--json'], {
+        cwd: broken(),
+      })
+      expect(result.code).toBe(1) // not ready: nothing listens there
+      expect(JSON.parse(result.stdout).readiness.url).toBe(`http://127.0.0.1:${port}/health/ready`)
+      expect(result.stderr).toMatch(/warning: backendkit.json is not valid JSON.*default paths/)
+    })
+
+    it.each([
+      [['health']],
+      [['migrate', 'status', '--database-url', `postgres://127.0.0.1:${closedPort}/x`]],
+      [['migrate', 'make', 'x']],
+    ])('%j, which needs it, is a usage error naming it', async (args) => {
+      const result = await runCli(args, { cwd: broken() })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain('backendkit.json is not valid JSON')
+    })
+  })
+
+  it.each([
+    ['text', []],
+    ['--json', ['--json']],
+    ['--debug', ['--debug']],
+  ])('every credential of a connection string stays hidden (%s)', async (_, flags) => {
+    const query = '?sslmode=disable&password=Qu3ry-pw&sslpassword=Ss1-pw&application_name=visible'
+    const url = `postgres://admin:Us3rinfo%40pw@127.0.0.1:${closedPort}/app${query}`
+    const result = await runBin(['migrate', 'status', ...flags, '--database-url', url], {
+      cwd: emptyProject(),
+    })
+    expect(result.code).toBe(1)
+    const output = result.stdout + result.stderr
+    expect(output).toContain(`127.0.0.1:${closedPort}`)
+    for (const secret of ['Us3rinfo', 'Qu3ry-pw', 'Ss1-pw']) expect(output).not.toContain(secret)
+    // a malformed URL (the port is out of range) is echoed masked, too
+    const malformed = `postgres://admin:Us3rinfo%40pw@127.0.0.1:99999/app${query}`
+    const bad = await runCli(['migrate', 'status', ...flags, '--database-url', malformed])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('password=***')
+    for (const secret of ['Us3rinfo', 'Qu3ry-pw', 'Ss1-pw']) {
+      expect(bad.stdout + bad.stderr).not.toContain(secret)
+    }
   })
 
   it('refuses an old Node with a clear message (exit 2)', async () => {

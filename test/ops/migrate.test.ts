@@ -215,6 +215,44 @@ describe('backendkit migrate (real PostgreSQL)', () => {
     expect(ci.code).toBe(2)
   })
 
+  it('down asks through the injected prompt: no changes nothing (exit 1), yes reverts; no credential in the question', async () => {
+    await reset()
+    const { root } = threeMigrations()
+    await migrate(root, 'up')
+    const before = schemaDump()
+    // trust auth ignores the passwords; the CLI must still hide them
+    const url = `${db.urlWithPassword('Us3r-secret')}?password=Qu3ry-secret&sslpassword=Ss1-secret`
+    const ask = (answer: boolean, ...flags: string[]) =>
+      runCli(['migrate', 'down', ...flags, '--database-url', url], {
+        cwd: root,
+        tty: true,
+        answers: [answer],
+      })
+    const refused = await ask(false, '--debug')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('Cancelled; nothing was changed.')
+    expect(refused.prompts).toEqual([expect.stringMatching(/^Revert 3 migrations .* on postgres:/)])
+    expect(schemaDump()).toBe(before)
+    const accepted = await ask(true)
+    expect(accepted.code).toBe(0)
+    expect(accepted.stdout).toContain('Reverted 3 migrations')
+    expect((await tables()).filter((t) => t.startsWith('table_'))).toEqual([])
+    // --json never prompts: without --yes it refuses, echoing the target masked
+    await migrate(root, 'up')
+    const json = await runCli(['migrate', 'down', '--json', '--database-url', url], {
+      cwd: root,
+      tty: true,
+    })
+    expect(json.code).toBe(2)
+    expect(JSON.parse(json.stdout).error.message).toContain('password=***')
+    for (const run of [refused, accepted, json]) {
+      const output = [run.stdout, run.stderr, ...run.prompts].join('\n')
+      for (const secret of ['Us3r-secret', 'Qu3ry-secret', 'Ss1-secret']) {
+        expect(output).not.toContain(secret)
+      }
+    }
+  })
+
   it.skipIf(!hasScript)(
     'down on a terminal asks first: no keeps everything, yes reverts',
     async () => {

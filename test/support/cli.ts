@@ -12,6 +12,11 @@ export interface CliResult {
   stderr: string
 }
 
+export interface InProcessResult extends CliResult {
+  /** The questions the command asked, in order. */
+  prompts: string[]
+}
+
 export interface CliOptions {
   cwd?: string
   /** The whole environment of the run: nothing leaks in from the test process. */
@@ -19,22 +24,43 @@ export interface CliOptions {
   tty?: boolean
 }
 
+export interface InProcessOptions extends CliOptions {
+  /** Answers to the confirmations the command asks (with `tty: true`), in order. */
+  answers?: boolean[]
+}
+
 function baseEnv(extra: CliOptions['env']): Record<string, string | undefined> {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra }
 }
 
-/** Runs the CLI in-process, the way commands are tested (no terminal, captured output). */
-export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+/**
+ * Runs the CLI in-process, the way commands are tested: captured output, and with `tty: true` a
+ * terminal whose confirmations are answered from `answers` (a question beyond them fails the run).
+ */
+export async function runCli(
+  args: string[],
+  options: InProcessOptions = {},
+): Promise<InProcessResult> {
   let stdout = ''
   let stderr = ''
+  const prompts: string[] = []
+  const answers = [...(options.answers ?? [])]
   const code = await run(args, {
     stdout: { write: (chunk: string) => (stdout += chunk), isTTY: options.tty ?? false },
     stderr: { write: (chunk: string) => (stderr += chunk), isTTY: options.tty ?? false },
     stdin: { isTTY: options.tty ?? false },
     env: baseEnv(options.env),
     cwd: options.cwd ?? process.cwd(),
+    prompt: {
+      async confirm(message) {
+        prompts.push(message)
+        const answer = answers.shift()
+        if (answer === undefined) throw new Error(`unexpected prompt: ${message}`)
+        return answer
+      },
+    },
   })
-  return { code, stdout, stderr }
+  return { code, stdout, stderr, prompts }
 }
 
 /** Spawns the built bin the way a user runs it (Node 24 from this repo's devDependency). */

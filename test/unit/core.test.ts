@@ -61,11 +61,28 @@ describe('redaction', () => {
       'failed for amqp://guest:***@mq:5672 and more',
     ],
     ['postgres://nopass@db/x', 'postgres://nopass@db/x'],
+    ['postgres://u@db/x?password=hunter2', 'postgres://u@db/x?password=***'],
+    [
+      'postgres://u@db/x?sslmode=require&sslpassword=k3y&application_name=api',
+      'postgres://u@db/x?sslmode=require&sslpassword=***&application_name=api',
+    ],
+    ['postgresql://db/x?user=u&PassWord=a%26b', 'postgresql://db/x?user=u&PassWord=***'],
+    ['rediss://default:pw@cache:6380/0', 'rediss://default:***@cache:6380/0'],
+    ['redis://:p@ss@cache:6379', 'redis://:***@cache:6379'],
+    ['"url": "redis://:abc@h?token=xyz"', '"url": "redis://:***@h?token=***"'],
+    // data that merely mentions a key, outside any URL, is left alone
+    ['password=kept and ?token=kept', 'password=kept and ?token=kept'],
   ])('%s → %s', (input, expected) => expect(redact(input)).toBe(expected))
 
   it('also hides a registered password wherever it appears later (decoded too)', () => {
     parseConnectionUrl('postgres://u:p%40ssw0rd!@127.0.0.1/db', postgresService)
     expect(redact('auth failed: p@ssw0rd! rejected')).toBe('auth failed: *** rejected')
+  })
+
+  it('hides query-string credentials of a parsed URL wherever they appear later', () => {
+    parseConnectionUrl('postgres://db/x?password=Qu%22ry&sslpassword=pem-pass', postgresService)
+    expect(redact('server said: wrong password Qu"ry')).toBe('server said: wrong password ***')
+    expect(redact(JSON.stringify({ detail: 'Qu"ry pem-pass' }))).toBe('{"detail":"*** ***"}')
   })
 })
 

@@ -1,13 +1,12 @@
 import type { CommandContext } from '../../core/context.js'
-import { usageError } from '../../core/errors.js'
+import { BackendkitError, usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
+import { type Conventions, resolveConventions } from '../../core/project-config.js'
 import { redact } from '../../core/redact.js'
+import type { OptionValues } from '../options.js'
+import type { healthOptions } from './index.js'
 
-interface HealthOptions {
-  wait?: boolean
-  timeout: number
-  interval: number
-}
+type HealthOptions = OptionValues<typeof healthOptions>
 
 export interface Probe {
   url: string
@@ -37,6 +36,24 @@ export interface HealthData {
 /** Each request gets at most this long, so one hung probe cannot eat a whole --wait budget. */
 const REQUEST_TIMEOUT_MS = 5_000
 const MIN_ATTEMPT_MS = 500
+
+/**
+ * The probe paths of backendkit.json. Given a URL, health needs nothing else from the project, so
+ * a broken backendkit.json is a warning there (the default paths are probed), not a failure.
+ */
+function probePaths(
+  ctx: Pick<CommandContext, 'project' | 'reporter'>,
+  explicitUrl: boolean,
+): Pick<Conventions, 'livePath' | 'readyPath'> {
+  try {
+    return ctx.project.conventions
+  } catch (error) {
+    if (!explicitUrl || !(error instanceof BackendkitError) || error.code !== 'E_CONFIG')
+      throw error
+    ctx.reporter.info(`warning: ${error.message}; probing the default paths.`)
+    return resolveConventions(undefined)
+  }
+}
 
 function baseUrl(ctx: CommandContext, raw: string | undefined): URL {
   const value = raw ?? ctx.project.conventions.healthUrl
@@ -150,7 +167,7 @@ export default async function health(
   options: HealthOptions,
 ): Promise<CommandResult<HealthData>> {
   const base = baseUrl(ctx, rawUrl)
-  const { livePath, readyPath } = ctx.project.conventions
+  const { livePath, readyPath } = probePaths(ctx, rawUrl !== undefined)
   const liveUrl = new URL(livePath, base)
   const readyUrl = new URL(readyPath, base)
   const started = performance.now()

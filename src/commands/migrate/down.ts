@@ -10,18 +10,12 @@ import {
   runMigrations,
 } from '../../migrate/engine.js'
 import { listMigrationFiles } from '../../migrate/files.js'
-import { checkSelection, type DownSelection, planDown } from '../../migrate/plan.js'
-import {
-  announceWait,
-  applicationName,
-  type MigrateOptions,
-  migrationsDir,
-  renderReport,
-} from './shared.js'
+import { checkSelection, planDown } from '../../migrate/plan.js'
+import type { OptionValues } from '../options.js'
+import type { migrateDownOptions, migrateGroupOptions } from './index.js'
+import { announceWait, applicationName, migrationsDir, renderReport } from './shared.js'
 
-interface DownOptions extends MigrateOptions, DownSelection {
-  dryRun?: boolean
-}
+type DownOptions = OptionValues<[...typeof migrateGroupOptions, ...typeof migrateDownOptions]>
 
 export default async function migrateDown(
   ctx: CommandContext,

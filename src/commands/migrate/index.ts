@@ -1,35 +1,59 @@
 import type { Command } from 'commander'
-import { parsePositiveInt } from '../action.js'
 import type { ActionFactory } from '../index.js'
+import { addOptions, describe, option } from '../options.js'
+import { parsePositiveInt } from '../parse.js'
+import { operateOptions } from '../shared-options.js'
 
-export function registerMigrate(program: Command, action: ActionFactory): void {
-  const migrate = program
-    .command('migrate')
-    .description('apply, revert and inspect database migrations (kysely)')
-    .option('--migrations <dir>', 'migrations folder (default: migrations.dir of backendkit.json)')
+const dryRun = describe(
+  operateOptions.dryRun,
+  'run in a transaction, print the SQL it ran, roll back',
+)
 
-  migrate
-    .command('up')
-    .description('apply every pending migration as one batch')
-    .option('--step <n>', 'apply only the next n migrations', parsePositiveInt)
-    .option('--to <name>', 'apply pending migrations up to and including <name>')
-    .option('--dry-run', 'run in a transaction, print the SQL it ran, roll back')
-    .action(action(() => import('./up.js')))
+/** Options of the `migrate` group itself; every verb receives them too. */
+export const migrateGroupOptions = [
+  option('--migrations <dir>', 'migrations folder (default: migrations.dir of backendkit.json)'),
+] as const
 
-  migrate
-    .command('down')
-    .description('revert the last batch (destructive)')
-    .option('--step <n>', 'revert the last n migrations instead', parsePositiveInt)
-    .option('--to <name>', 'revert every migration applied after <name>')
-    .option('--all', 'revert every migration')
-    .option('--dry-run', 'run in a transaction, print the SQL it ran, roll back')
-    .action(action(() => import('./down.js')))
+export const migrateUpOptions = [
+  option('--step <n>', 'apply only the next n migrations', { parse: parsePositiveInt }),
+  option('--to <name>', 'apply pending migrations up to and including <name>'),
+  dryRun,
+] as const
 
-  migrate
-    .command('status')
-    .description('list migrations: applied (batch, time) or pending')
-    .option('--check', 'exit 1 when any migration is pending (CI gate)')
-    .action(action(() => import('./status.js')))
+export const migrateDownOptions = [
+  option('--step <n>', 'revert the last n migrations instead', { parse: parsePositiveInt }),
+  option('--to <name>', 'revert every migration applied after <name>'),
+  describe(operateOptions.all, 'revert every migration'),
+  dryRun,
+] as const
+
+export const migrateStatusOptions = [
+  option('--check', 'exit 1 when any migration is pending (CI gate)'),
+] as const
+
+export function registerMigrate(program: Command, action: ActionFactory, withVerbs: boolean): void {
+  const migrate = addOptions(
+    program
+      .command('migrate')
+      .description('apply, revert and inspect database migrations (kysely)'),
+    migrateGroupOptions,
+  )
+  if (!withVerbs) return
+
+  addOptions(
+    migrate.command('up').description('apply every pending migration as one batch'),
+    migrateUpOptions,
+  ).action(action(() => import('./up.js')))
+
+  addOptions(
+    migrate.command('down').description('revert the last batch (destructive)'),
+    migrateDownOptions,
+  ).action(action(() => import('./down.js')))
+
+  addOptions(
+    migrate.command('status').description('list migrations: applied (batch, time) or pending'),
+    migrateStatusOptions,
+  ).action(action(() => import('./status.js')))
 
   migrate
     .command('make')

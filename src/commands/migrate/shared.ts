@@ -8,10 +8,11 @@ import {
   type MigrationReport,
   type MigrationStatus,
 } from '../../migrate/engine.js'
+import type { OptionValues } from '../options.js'
+import type { migrateGroupOptions } from './index.js'
 
-export interface MigrateOptions {
-  migrations?: string
-}
+/** What every migrate verb receives from the group's own options. */
+export type MigrateOptions = OptionValues<typeof migrateGroupOptions>
 
 /** --migrations (relative to where the user is) wins over backendkit.json (relative to the root). */
 export function migrationsDir(ctx: CommandContext, options: MigrateOptions): string {

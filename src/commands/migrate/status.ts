@@ -3,11 +3,11 @@ import type { CommandContext } from '../../core/context.js'
 import { type CommandResult, table } from '../../core/output.js'
 import { readApplied } from '../../migrate/engine.js'
 import { listMigrationFiles } from '../../migrate/files.js'
-import { applicationName, type MigrateOptions, migrationsDir } from './shared.js'
+import type { OptionValues } from '../options.js'
+import type { migrateGroupOptions, migrateStatusOptions } from './index.js'
+import { applicationName, migrationsDir } from './shared.js'
 
-interface StatusOptions extends MigrateOptions {
-  check?: boolean
-}
+type StatusOptions = OptionValues<[...typeof migrateGroupOptions, ...typeof migrateStatusOptions]>
 
 export interface MigrationState {
   name: string

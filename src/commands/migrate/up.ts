@@ -4,19 +4,11 @@ import type { CommandResult } from '../../core/output.js'
 import { type MigrationReport, QueryCapture, runMigrations } from '../../migrate/engine.js'
 import { listMigrationFiles } from '../../migrate/files.js'
 import { checkSelection, planUp } from '../../migrate/plan.js'
-import {
-  announceWait,
-  applicationName,
-  type MigrateOptions,
-  migrationsDir,
-  renderReport,
-} from './shared.js'
+import type { OptionValues } from '../options.js'
+import type { migrateGroupOptions, migrateUpOptions } from './index.js'
+import { announceWait, applicationName, migrationsDir, renderReport } from './shared.js'
 
-interface UpOptions extends MigrateOptions {
-  step?: number
-  to?: string
-  dryRun?: boolean
-}
+type UpOptions = OptionValues<[...typeof migrateGroupOptions, ...typeof migrateUpOptions]>
 
 export default async function migrateUp(
   ctx: CommandContext,

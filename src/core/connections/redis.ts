@@ -17,6 +17,9 @@ export async function usingRedis<T>(
     retryStrategy: () => null,
     enableOfflineQueue: false,
     connectionName: 'backendkit',
+    // disconnect() arms a timer that only the socket's 'close' clears; a socket that never
+    // connected has closed already, so the default 2 s would keep a failed command alive.
+    disconnectTimeout: 100,
   })
   let lastError: unknown
   redis.on('error', (error) => {
