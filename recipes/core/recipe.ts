@@ -19,6 +19,8 @@ export const core = defineRecipe({
     dev: 'tsx watch --env-file-if-exists=.env src/server.ts',
     build: 'tsc -p tsconfig.json',
     start: 'node --env-file-if-exists=.env dist/server.js',
+    worker: 'node --env-file-if-exists=.env dist/worker.js',
+    'dev:worker': 'tsx watch --env-file-if-exists=.env src/worker.ts',
     test: 'vitest run',
     typecheck: 'tsc -p tsconfig.test.json',
     lint: 'biome check .',

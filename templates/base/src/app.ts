@@ -1,91 +1,39 @@
+import type { Server } from 'node:http'
 import cors from 'cors'
 import express, { type Express } from 'express'
 import helmet from 'helmet'
 import { pinoHttp } from 'pino-http'
-import type { AppConfig } from './config.js'
-import type { Conventions } from './conventions.js'
-import { Readiness } from './health/readiness.js'
+import type { Readiness } from './health/readiness.js'
 import { healthOperations, healthRoutes } from './health/routes.js'
-import { loadThrough } from './lib/cache.js'
-import type { Logger } from './lib/logger.js'
 import { type ApiOperation, openApiDocument } from './lib/openapi.js'
-import { noRateLimits } from './lib/rate-limits.js'
+import type { Drainable } from './lib/shutdown.js'
+import { routeUpgrades } from './lib/upgrades.js'
 import { errorHandler, notFound } from './middleware/error-handler.js'
 import { requestId } from './middleware/request-id.js'
 import { requireJson } from './middleware/require-json.js'
-import type { AppModule, AvailableServices, MiddlewareSlot, ModuleInstance } from './module.js'
+import type { AvailableServices, MiddlewareSlot } from './module.js'
+import { type StartModulesOptions, startModules } from './runtime.js'
 
 export interface App {
   express: Express
   readiness: Readiness
   services: AvailableServices
+  /** Routes the modules' WebSocket upgrades on the server this app is served by. */
+  attach(server: Server): void
+  /** What must finish on shutdown besides the HTTP server (open WebSockets, …). */
+  drain: Drainable[]
   /** Stops every module (pools, connections, workers), in reverse order of start. */
   stop(): Promise<void>
 }
 
-export interface CreateAppOptions {
-  config: AppConfig
-  conventions: Conventions
-  logger: Logger
-  modules: readonly AppModule[]
-}
+export type CreateAppOptions = Omit<StartModulesOptions, 'role'>
 
-interface StartedModule {
-  name: string
-  instance: ModuleInstance
-}
-
-/** Starts the modules in order; each sees what the ones before it provided. */
-async function initModules(options: CreateAppOptions, services: AvailableServices) {
-  const started: StartedModule[] = []
-  try {
-    for (const module of options.modules) {
-      const instance = await module.init({
-        env: options.config.modules.get(module.name),
-        core: options.config.core,
-        conventions: options.conventions,
-        logger: options.logger.child({ module: module.name }),
-        services,
-      })
-      Object.assign(services, instance.services)
-      started.push({ name: module.name, instance })
-    }
-  } catch (error) {
-    await stopModules(started, options.logger)
-    throw error
-  }
-  return started
-}
-
-async function stopModules(started: StartedModule[], logger: Logger) {
-  for (const { name, instance } of [...started].reverse()) {
-    try {
-      await instance.stop?.()
-    } catch (error) {
-      logger.error({ err: error, module: name }, 'module failed to stop cleanly')
-    }
-  }
-}
-
-/** Every installed module's contributions of one kind, in module order. */
-function collect<T>(started: StartedModule[], pick: (instance: ModuleInstance) => T[] | undefined) {
-  return started.flatMap(({ instance }) => pick(instance) ?? [])
-}
-
+/** The HTTP app: the installed modules started for the server, behind the middleware chain. */
 export async function createApp(options: CreateAppOptions): Promise<App> {
   const { config, conventions, logger } = options
-  const services: AvailableServices = { cache: loadThrough, limits: noRateLimits }
-  const started = await initModules(options, services)
-  const readiness = new Readiness(
-    config.core.READINESS_TIMEOUT_MS,
-    logger.child({ module: 'health' }),
-  )
-  for (const { name, instance } of started) {
-    for (const [check, fn] of Object.entries(instance.readiness ?? {})) {
-      readiness.add(check || name, fn)
-    }
-  }
-  const operations: ApiOperation[] = [...healthOperations, ...collect(started, (m) => m.openapi)]
+  const runtime = await startModules({ ...options, role: 'server' })
+  const { readiness, collect } = runtime
+  const operations: ApiOperation[] = [...healthOperations, ...collect((m) => m.openapi)]
   const openapi = openApiDocument({ title: conventions.name, version: '1.0.0' }, operations)
 
   const app = express()
@@ -93,7 +41,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   app.set('trust proxy', config.core.TRUST_PROXY)
   /** The middleware modules put in `slot`, mounted where this line stands in the chain. */
   const slot = (name: MiddlewareSlot) => {
-    for (const m of collect(started, (m) => m.middleware)) {
+    for (const m of collect((m) => m.middleware)) {
       if (m.slot !== name) continue
       if (m.path) app.use(m.path, m.handler)
       else app.use(m.handler)
@@ -168,19 +116,22 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi)
   })
-  for (const { path, router } of collect(started, (m) => m.routes)) app.use(path, router)
+  for (const { path, router } of collect((m) => m.routes)) app.use(path, router)
   // 11. a JSON 404, and the one error handler, last.
   app.use(notFound())
   app.use(
     errorHandler({
-      mappers: started.flatMap(({ instance }) => (instance.mapError ? [instance.mapError] : [])),
+      mappers: collect((m) => (m.mapError ? [m.mapError] : [])),
     }),
   )
 
+  const upgrades = collect((m) => m.upgrades)
   return {
     express: app,
     readiness,
-    services,
-    stop: () => stopModules(started, logger),
+    services: runtime.services,
+    attach: (server) => routeUpgrades(server, upgrades),
+    drain: runtime.drain,
+    stop: runtime.stop,
   }
 }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { RequestHandler, Router } from 'express'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
@@ -5,18 +7,21 @@ import type { CoreConfig } from './config.js'
 import type { Conventions } from './conventions.js'
 import type { Cache } from './lib/cache.js'
 import type { AppError } from './lib/errors.js'
+import type { EventBus } from './lib/events.js'
 import type { ApiOperation } from './lib/openapi.js'
 import type { RateLimits } from './lib/rate-limits.js'
+import type { Drainable } from './lib/shutdown.js'
 
 /**
  * What every module can use whatever else is installed. Core provides a working default for each
- * (a cache that always loads, no rate limits) and a recipe replaces it with the real thing by
- * providing the same key (the cache recipe's Redis cache), so a module that caches or limits
- * typechecks and runs with or without those recipes.
+ * (a cache that always loads, no rate limits, an in-process event bus) and a recipe replaces it
+ * with the real thing by providing the same key (the cache recipe's Redis cache), so a module
+ * that caches, limits or emits typechecks and runs with or without those recipes.
  */
 export interface CoreServices {
   cache: Cache
   limits: RateLimits
+  events: EventBus
 }
 
 /**
@@ -56,6 +61,33 @@ export interface ModuleMiddleware {
 export type ReadinessCheck = () => Promise<unknown>
 
 /**
+ * An HTTP upgrade (WebSocket) handler for one path. The server routes every upgrade by its path
+ * to the module that asked for it; an upgrade nobody handles is refused with a 404.
+ */
+export interface UpgradeHandler {
+  /** The request path, e.g. `/ws` (a prefix match: `/socket.io` takes `/socket.io/?…`). */
+  path: string
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void
+}
+
+/** A gauge a module reports, e.g. a pool's idle connections or a queue's waiting jobs. */
+export interface GaugeSource {
+  /** Prometheus naming: `db_pool_connections`, with units in the name when there are any. */
+  name: string
+  help: string
+  labelNames?: readonly string[]
+  collect(): Promise<readonly GaugeValue[]> | readonly GaugeValue[]
+}
+
+export interface GaugeValue {
+  labels?: Record<string, string>
+  value: number
+}
+
+/** Which process the modules start in: the HTTP server, or the worker (`npm run worker`). */
+export type ProcessRole = 'server' | 'worker'
+
+/**
  * Turns an error of this module's libraries into the answer a client should get (a database that
  * cannot be reached → 503), or returns undefined for errors it does not know.
  */
@@ -65,6 +97,8 @@ export interface ModuleInstance {
   middleware?: ModuleMiddleware[]
   /** Routers mounted under their path, in module order, after the middleware. */
   routes?: { path: string; router: Router }[]
+  /** WebSocket upgrades this module answers (the server routes them by path). */
+  upgrades?: UpgradeHandler[]
   /** The operations of those routes, for GET /openapi.json. */
   openapi?: ApiOperation[]
   mapError?: ErrorMapper
@@ -72,13 +106,23 @@ export interface ModuleInstance {
   readiness?: Record<string, ReadinessCheck>
   /** What this module offers the modules after it (see Services). */
   services?: Partial<Services>
-  /** Called on shutdown, in reverse module order, after the server stopped taking requests. */
+  /** Gauges for the metrics endpoint (the observability recipe exposes them). */
+  gauges?: GaugeSource[]
+  /**
+   * Work that must finish before the process stops: queue workers (running jobs complete), open
+   * WebSockets (closed with 1001). Drained on shutdown together with the HTTP server, after
+   * readiness turned 503 and before any module stops.
+   */
+  drain?: Drainable[]
+  /** Called on shutdown, in reverse module order, once everything is drained. */
   stop?: () => Promise<void>
 }
 
 export interface ModuleContext<Env> {
   /** This module's own environment, parsed by its schema. */
   env: Env
+  /** The server starts what answers requests; the worker what works in the background. */
+  role: ProcessRole
   core: CoreConfig
   /** backendkit.json: names and prefixes this service shares with the backendkit CLI. */
   conventions: Conventions

@@ -2,11 +2,8 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Express } from 'express'
 import { createApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
-import { loadConventions } from './conventions.js'
-import { createLogger } from './lib/logger.js'
+import { boot, failedToStart } from './boot.js'
 import { drainHttpServer, handleGracefulShutdown } from './lib/shutdown.js'
-import { modules } from './modules.js'
 
 /** Resolves once the server listens; rejects with what went wrong (Express 5 passes it on). */
 function listen(app: Express, host: string, port: number): Promise<Server> {
@@ -30,9 +27,8 @@ function describeListenError(error: unknown, host: string, port: number): string
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, modules)
-  const logger = createLogger(config.core)
-  const app = await createApp({ config, conventions: loadConventions(), logger, modules })
+  const { config, conventions, logger, modules } = boot()
+  const app = await createApp({ config, conventions, logger, modules })
   const { HOST: host, PORT: port } = config.core
   let server: Server
   try {
@@ -44,13 +40,17 @@ async function main(): Promise<void> {
   }
   // Longer than a load balancer's idle timeout, so it never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000
+  app.attach(server)
   const shutDown = handleGracefulShutdown({
     logger,
     timeoutMs: config.core.SHUTDOWN_TIMEOUT_MS,
     onShutdownStart: () => {
       app.readiness.shuttingDown = true
     },
-    drain: [drainHttpServer(server, { delayMs: config.core.SHUTDOWN_DELAY_MS, logger })],
+    drain: [
+      drainHttpServer(server, { delayMs: config.core.SHUTDOWN_DELAY_MS, logger }),
+      ...app.drain,
+    ],
     stop: () => app.stop(),
   })
   server.on('error', (error) => {
@@ -61,11 +61,4 @@ async function main(): Promise<void> {
   logger.info({ host, port: (server.address() as AddressInfo).port }, 'listening')
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message)
-  } else {
-    console.error('failed to start:', error)
-  }
-  process.exit(1)
-})
+main().catch(failedToStart)

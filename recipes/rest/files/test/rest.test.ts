@@ -340,6 +340,49 @@ describe('posts and comments', () => {
     expect((await list()).meta.total).toBe(0)
   })
 
+  it('every change is announced as a domain event, after it happened, with the request id', async () => {
+    const [alice, bob, admin] = [await signUp(url), await signUp(url), await signUpAdmin()]
+    const seen: { name: string; requestId?: string; payload: unknown }[] = []
+    const off = app.app.services.events.onAny((event) => void seen.push(event))
+    try {
+      const post = await createPost(alice)
+      const commented = await fetch(`${url}/api/posts/${post.id}/comments`, {
+        method: 'POST',
+        headers: {
+          ...bearer(bob.accessToken),
+          'content-type': 'application/json',
+          'x-request-id': 'trace-comment',
+        },
+        body: JSON.stringify({ body: 'hi' }),
+      })
+      expect(commented.status).toBe(201)
+      await call('PATCH', `/api/posts/${post.id}`, alice, { title: 'changed' })
+      await call('DELETE', `/api/posts/${post.id}`, alice)
+      await call('DELETE', `/api/users/${bob.user.id}`, admin)
+      const mine = seen.filter(
+        (e) =>
+          JSON.stringify(e.payload).includes(post.id) ||
+          JSON.stringify(e.payload).includes(bob.user.id),
+      )
+      expect(mine.map((e) => e.name)).toEqual([
+        'post.created',
+        'comment.created',
+        'post.updated',
+        'post.deleted',
+        'user.deleted',
+      ])
+      expect(mine[1]).toMatchObject({
+        requestId: 'trace-comment',
+        payload: {
+          post: { id: post.id, authorId: alice.user.id },
+          comment: { authorId: bob.user.id },
+        },
+      })
+    } finally {
+      off()
+    }
+  })
+
   it('the services work without HTTP (for workers and scripts), with the same rules', async () => {
     const [alice, bob] = [await signUp(url), await signUp(url)]
     const posts = app.service('posts')

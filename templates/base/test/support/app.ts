@@ -49,6 +49,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
   const app = await createApp({ config, conventions: loadConventions(), logger, modules })
   const server = app.express.listen(0, '127.0.0.1')
   await once(server, 'listening')
+  app.attach(server)
   const { port } = server.address() as AddressInfo
   return {
     app,

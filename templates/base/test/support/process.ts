@@ -34,12 +34,17 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `src/server.ts` itself in a process of its own, as `npm run dev` does (minus the watch).
+ * Runs `src/server.ts` (or `entry`, e.g. src/worker.ts) itself in a process of its own, as
+ * `npm run dev` does (minus the watch).
  * The variables of .env.example fill in whatever the installed modules require and `env` does
  * not set, so the server starts in any project; nothing connects at start, so no service is
  * needed. `preload` files are imported first (`node --import`), to misbehave from outside the app.
  */
-export function spawnServer(env: Record<string, string>, preload: string[] = []): ServerProcess {
+export function spawnServer(
+  env: Record<string, string>,
+  preload: string[] = [],
+  entry = 'src/server.ts',
+): ServerProcess {
   const child = spawn(
     process.execPath,
     [
@@ -47,7 +52,7 @@ export function spawnServer(env: Record<string, string>, preload: string[] = [])
       '--import',
       'tsx',
       ...preload.flatMap((file) => ['--import', file]),
-      'src/server.ts',
+      entry,
     ],
     {
       cwd: projectRoot,

@@ -41,6 +41,7 @@ export async function serveApp(options: {
   })
   const server = app.express.listen(0, '127.0.0.1')
   await once(server, 'listening')
+  app.attach(server)
   const events = new EventEmitter()
   let exit: (code: number) => void = () => {}
   const exited = new Promise<number>((resolve) => {
@@ -52,7 +53,10 @@ export async function serveApp(options: {
     onShutdownStart: () => {
       app.readiness.shuttingDown = true
     },
-    drain: [drainHttpServer(server, { delayMs: config.core.SHUTDOWN_DELAY_MS, logger })],
+    drain: [
+      drainHttpServer(server, { delayMs: config.core.SHUTDOWN_DELAY_MS, logger }),
+      ...app.drain,
+    ],
     stop: () => app.stop(),
     events,
     exit,

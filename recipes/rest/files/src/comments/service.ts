@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js'
 import type { Cache } from '../lib/cache.js'
+import type { EventBus } from '../lib/events.js'
 import { type ListQuery, type Page, paginate } from '../lib/pagination.js'
 import { type PostsService, postTags } from '../posts/service.js'
 import { type CommentView, presentComment } from '../rest/present.js'
@@ -12,6 +13,7 @@ export class CommentsService {
     private readonly db: Db,
     private readonly posts: PostsService,
     private readonly cache: Cache,
+    private readonly events: EventBus,
   ) {}
 
   /**
@@ -43,13 +45,18 @@ export class CommentsService {
   }
 
   async create(postId: string, body: string, actor: Express.User): Promise<CommentView> {
-    await this.posts.get(postId)
+    const post = await this.posts.get(postId)
     const row = await this.db.write
       .insertInto('comments')
       .values({ post_id: postId, author_id: actor.id, body })
       .returningAll()
       .executeTakeFirstOrThrow()
     await this.cache.invalidateTags([commentsOf(postId)])
-    return presentComment(row)
+    const comment = presentComment(row)
+    await this.events.emit('comment.created', {
+      comment,
+      post: { id: post.id, authorId: post.authorId },
+    })
+    return comment
   }
 }

@@ -2,6 +2,7 @@ import { canModify } from '../auth/middleware.js'
 import type { Db } from '../db/database.js'
 import type { Cache } from '../lib/cache.js'
 import { ForbiddenError, NotFoundError } from '../lib/errors.js'
+import type { EventBus } from '../lib/events.js'
 import { type ListQuery, type Page, paginate } from '../lib/pagination.js'
 import { type PostView, presentPost } from '../rest/present.js'
 
@@ -30,6 +31,7 @@ export class PostsService {
   constructor(
     private readonly db: Db,
     private readonly cache: Cache,
+    private readonly events: EventBus,
   ) {}
 
   list(query: ListQuery): Promise<Page<PostView>> {
@@ -72,7 +74,9 @@ export class PostsService {
       .values({ author_id: authorId, title: input.title, body: input.body })
       .returningAll()
       .executeTakeFirstOrThrow()
-    return presentPost(row)
+    const post = presentPost(row)
+    await this.events.emit('post.created', { post })
+    return post
   }
 
   async update(id: string, changes: Partial<NewPost>, actor: Express.User): Promise<PostView> {
@@ -85,17 +89,20 @@ export class PostsService {
       .executeTakeFirst()
     if (!row) throw new NotFoundError('Post not found')
     await this.cache.invalidateTags([postTags.post(id)])
-    return presentPost(row)
+    const post = presentPost(row)
+    await this.events.emit('post.updated', { post })
+    return post
   }
 
   /** The post and its comments. */
   async remove(id: string, actor: Express.User): Promise<void> {
-    await this.requireOwned(id, actor)
+    const { author_id: authorId } = await this.requireOwned(id, actor)
     await this.db.write.deleteFrom('posts').where('id', '=', id).execute()
     await this.cache.invalidateTags([postTags.post(id)])
+    await this.events.emit('post.deleted', { postId: id, authorId })
   }
 
-  private async requireOwned(id: string, actor: Express.User): Promise<void> {
+  private async requireOwned(id: string, actor: Express.User): Promise<{ author_id: string }> {
     const post = await this.db.write
       .selectFrom('posts')
       .select('author_id')
@@ -105,6 +112,7 @@ export class PostsService {
     if (!canModify(actor, post.author_id)) {
       throw new ForbiddenError('Only its author or an admin may change a post')
     }
+    return post
   }
 
   private async requireUser(id: string, db: Db['read']): Promise<void> {

@@ -7,6 +7,7 @@ import { PostsService } from '../posts/service.js'
 import { userRoutes } from '../users/routes.js'
 import { UsersService } from '../users/service.js'
 import { restOperations } from './openapi.js'
+import './events.js'
 import './schema.js'
 
 declare module '../module.js' {
@@ -27,9 +28,10 @@ export const rest = defineModule({
   init({ services }) {
     const db = requireService(services, 'db', 'rest')
     const auth = requireService(services, 'auth', 'rest')
-    const users = new UsersService(db, auth, services.cache)
-    const posts = new PostsService(db, services.cache)
-    const comments = new CommentsService(db, posts, services.cache)
+    const { cache, events } = services
+    const users = new UsersService(db, auth, cache, events)
+    const posts = new PostsService(db, cache, events)
+    const comments = new CommentsService(db, posts, cache, events)
     return {
       services: { users, posts, comments },
       routes: [

@@ -5,6 +5,7 @@ import { type AuthService, isUniqueViolation } from '../auth/service.js'
 import type { Db } from '../db/database.js'
 import type { Cache } from '../lib/cache.js'
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js'
+import type { EventBus } from '../lib/events.js'
 import { type ListQuery, type Page, paginate } from '../lib/pagination.js'
 import { presentUser, type UserView } from '../rest/present.js'
 
@@ -38,6 +39,7 @@ export class UsersService {
     private readonly db: Db,
     private readonly auth: AuthService,
     private readonly cache: Cache,
+    private readonly events: EventBus,
   ) {}
 
   async list(query: ListQuery, viewer: Express.User): Promise<Page<VisibleUser>> {
@@ -87,7 +89,9 @@ export class UsersService {
         return row
       })
       await this.cache.invalidateTags([cacheKey(id)])
-      return visibleTo(actor, presentUser(updated))
+      const user = presentUser(updated)
+      await this.events.emit('user.updated', { user })
+      return visibleTo(actor, user)
     } catch (error) {
       if (isUniqueViolation(error))
         throw new ConflictError('That email or username is already taken')
@@ -105,6 +109,7 @@ export class UsersService {
     })
     // Their own entry, and what showed their posts and comments.
     await this.cache.invalidateTags([cacheKey(id)])
+    await this.events.emit('user.deleted', { userId: id })
   }
 
   /** The user (cached), or 404. */
