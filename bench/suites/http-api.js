@@ -69,6 +69,7 @@ export async function run() {
       REDIS_KEY_PREFIX: prefix,
       JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256-0123456789',
       RATE_LIMIT_MAX: '1000000000',
+      METRICS_PORT: '0',
     }
     const api = await startServer(root, 'bench-api.mjs', env)
     const uncached = await startServer(root, 'bench-api.mjs', { ...env, CACHE_ENABLED: 'false' })

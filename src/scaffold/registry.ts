@@ -2,6 +2,7 @@ import { auth } from '../../recipes/auth/recipe.js'
 import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
+import { observability } from '../../recipes/observability/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
 import { rest } from '../../recipes/rest/recipe.js'
@@ -17,6 +18,7 @@ export const recipes = {
   cache,
   auth,
   rest,
+  observability,
 } satisfies { [Name in RecipeName]: Recipe<Name> }
 
 export { isRecipeName, type RecipeName, recipeNames } from './recipe-names.js'

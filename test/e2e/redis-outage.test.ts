@@ -92,6 +92,7 @@ async function boot(): Promise<Instance> {
       TRUST_PROXY: '1',
       RATE_LIMIT_MAX: '20',
       SHUTDOWN_DELAY_MS: '0',
+      METRICS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -123,6 +123,8 @@ export interface ModuleContext<Env> {
   env: Env
   /** The server starts what answers requests; the worker what works in the background. */
   role: ProcessRole
+  /** Every module's gauges, for a metrics endpoint; call it when collecting (all have started). */
+  gauges(): GaugeSource[]
   core: CoreConfig
   /** backendkit.json: names and prefixes this service shares with the backendkit CLI. */
   conventions: Conventions

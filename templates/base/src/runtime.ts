@@ -57,11 +57,14 @@ export async function startModules(options: StartModulesOptions): Promise<Runtim
     events: new InProcessEventBus(logger.child({ module: 'events' })),
   }
   const started: StartedModule[] = []
+  const collect = <T>(pick: (instance: ModuleInstance) => readonly T[] | undefined): T[] =>
+    started.flatMap(({ instance }) => pick(instance) ?? [])
   try {
     for (const module of options.modules) {
       const instance = await module.init({
         env: config.modules.get(module.name),
         role,
+        gauges: () => collect((m) => m.gauges),
         core: config.core,
         conventions,
         logger: logger.child({ module: module.name }),
@@ -74,8 +77,6 @@ export async function startModules(options: StartModulesOptions): Promise<Runtim
     await stopModules(started, logger)
     throw error
   }
-  const collect = <T>(pick: (instance: ModuleInstance) => readonly T[] | undefined): T[] =>
-    started.flatMap(({ instance }) => pick(instance) ?? [])
   const readiness = new Readiness(
     config.core.READINESS_TIMEOUT_MS,
     logger.child({ module: 'health' }),

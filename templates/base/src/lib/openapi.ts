@@ -10,8 +10,8 @@ export interface ApiOperation {
   path: string
   summary: string
   tag: string
-  /** Needs `Authorization: Bearer <access token>`. */
-  auth?: boolean
+  /** `true`: needs `Authorization: Bearer <access token>`; `optional`: answers either way. */
+  auth?: boolean | 'optional'
   params?: z.ZodObject
   query?: z.ZodType
   body?: z.ZodType
@@ -99,7 +99,9 @@ export function openApiDocument(
       operationId: operationId(op),
       tags: [op.tag],
       summary: op.summary,
-      ...(op.auth ? { security: [{ bearer: [] }] } : {}),
+      // Explicit on every operation, public ones included (`[]`), so nothing is ambiguous.
+      security:
+        op.auth === true ? [{ bearer: [] }] : op.auth === 'optional' ? [{}, { bearer: [] }] : [],
       ...(parameters.length ? { parameters } : {}),
       ...(op.body
         ? {
@@ -125,6 +127,8 @@ export function openApiDocument(
   return {
     openapi: '3.1.0',
     info,
+    // The same origin the document is served from.
+    servers: [{ url: '/' }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

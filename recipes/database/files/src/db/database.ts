@@ -21,6 +21,8 @@ export interface Db {
   hasReplica: boolean
   /** LISTEN/NOTIFY on the primary, e.g. to drop what an instance cached when another changes it. */
   notifications: Notifications
+  /** Each pool's connections right now: open, idle, and queries waiting for one. */
+  poolStats(): PoolStats[]
   destroy(): Promise<void>
 }
 
@@ -39,23 +41,38 @@ function createPool(url: string, env: DatabaseEnv, role: string, logger: Logger)
   return pool
 }
 
+export interface PoolStats {
+  pool: 'primary' | 'replica'
+  total: number
+  idle: number
+  waiting: number
+}
+
 export function createDatabase(env: DatabaseEnv, logger: Logger): Db {
-  const write = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: createPool(env.DATABASE_URL, env, 'primary', logger) }),
-  })
-  const read = env.DATABASE_REPLICA_URL
-    ? new Kysely<Database>({
-        dialect: new PostgresDialect({
-          pool: createPool(env.DATABASE_REPLICA_URL, env, 'replica', logger),
-        }),
-      })
+  const primaryPool = createPool(env.DATABASE_URL, env, 'primary', logger)
+  const replicaPool = env.DATABASE_REPLICA_URL
+    ? createPool(env.DATABASE_REPLICA_URL, env, 'replica', logger)
+    : undefined
+  const write = new Kysely<Database>({ dialect: new PostgresDialect({ pool: primaryPool }) })
+  const read = replicaPool
+    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: replicaPool }) })
     : write
+  const stats = (pool: 'primary' | 'replica', of: pg.Pool): PoolStats => ({
+    pool,
+    total: of.totalCount,
+    idle: of.idleCount,
+    waiting: of.waitingCount,
+  })
   const notifications = new Notifications(env.DATABASE_URL, logger)
   return {
     write,
     read,
     hasReplica: read !== write,
     notifications,
+    poolStats: () => [
+      stats('primary', primaryPool),
+      ...(replicaPool ? [stats('replica', replicaPool)] : []),
+    ],
     async destroy() {
       await notifications.stop()
       await Promise.all([write.destroy(), read === write ? undefined : read.destroy()])

@@ -30,6 +30,19 @@ export const database = defineModule({
     return {
       services: { db },
       mapError: databaseErrors,
+      gauges: [
+        {
+          name: 'db_pool_connections',
+          help: 'PostgreSQL pool connections by state (total, idle) and queries waiting for one',
+          labelNames: ['pool', 'state'],
+          collect: () =>
+            db.poolStats().flatMap(({ pool, total, idle, waiting }) => [
+              { labels: { pool, state: 'total' }, value: total },
+              { labels: { pool, state: 'idle' }, value: idle },
+              { labels: { pool, state: 'waiting' }, value: waiting },
+            ]),
+        },
+      ],
       readiness: {
         postgres: () => sql`select 1`.execute(db.write),
         ...(db.hasReplica ? { 'postgres-replica': () => sql`select 1`.execute(db.read) } : {}),
