@@ -65,7 +65,17 @@ export function planAdd(
   const writes: AddPlan['writes'] = new Map()
   if (adding.length === 0) return { installed, adding, entries, writes }
 
-  const plan = planProject(config.name, all)
+  const pkgText = readText(path.join(root, 'package.json'))
+  // backendkit stays as the project has it (or has it not): `add` never changes that pin.
+  const pinned = (() => {
+    try {
+      const pkg = JSON.parse(pkgText ?? '{}') as { devDependencies?: Record<string, string> }
+      return pkg.devDependencies?.backendkit
+    } catch {
+      return undefined
+    }
+  })()
+  const plan = planProject(config.name, all, pinned ? { backendkit: { spec: pinned } } : {})
   const checksums = readChecksums(readText(path.join(root, CHECKSUMS_FILE)))
   const nextChecksums = { ...checksums }
   for (const file of plan.files) {
@@ -98,7 +108,6 @@ export function planAdd(
   }
 
   // package.json: add the dependencies and scripts that are missing.
-  const pkgText = readText(path.join(root, 'package.json'))
   try {
     const pkg = JSON.parse(pkgText ?? '{}') as Record<string, unknown>
     const dependencies = addMissing(pkg.dependencies as Record<string, string>, plan.dependencies)

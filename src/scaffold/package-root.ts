@@ -19,3 +19,11 @@ export function packageRoot(): string {
     dir = parent
   }
 }
+
+/**
+ * Whether backendkit runs from a checkout of its repository (sources beside dist/) rather than
+ * from an installed package: not published yet, so a project it generates gets a packed copy.
+ */
+export function isCheckout(): boolean {
+  return existsSync(path.join(packageRoot(), 'src', 'cli.ts'))
+}

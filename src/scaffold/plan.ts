@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { CONFIG_FILE } from '../core/project.js'
 import type { ProjectConfigInput } from '../core/project-config.js'
+import { type BackendkitDependency, vendoredTarball } from './backendkit-dependency.js'
 import { packageRoot } from './package-root.js'
 import type { EnvVar } from './recipe.js'
 import { type RecipeName, recipeNames, recipes } from './registry.js'
@@ -79,6 +80,56 @@ export function renderEnvExample(env: ProjectPlan['env']): string {
 ${blocks.join('\n\n')}\n`
 }
 
+/**
+ * Whether a variable holds a credential: a connection URL (it may carry a password), a secret, a
+ * password, a token, a key. Deploy files keep these out of what is committed (a Kubernetes Secret
+ * made apart, not the ConfigMap); a new recipe's `AMQP_URL` is one without anyone listing it.
+ */
+export function isSecretVariable(name: string): boolean {
+  return /(_URL|SECRET|PASSWORD|TOKEN|_KEY)$/.test(name)
+}
+
+/** What templates know of the environment: settings with their production value, and secrets. */
+export function envContext(env: ProjectPlan['env']) {
+  const vars = dedupeEnv(env).flatMap(({ vars }) => vars)
+  return {
+    settings: vars
+      .filter((v) => !isSecretVariable(v.name))
+      .map((v) => ({ name: v.name, value: v.production ?? v.example, description: v.description })),
+    secrets: vars
+      .filter((v) => isSecretVariable(v.name))
+      .map((v) => ({ name: v.name, description: v.description })),
+  }
+}
+
+/**
+ * The backing services the project talks to, from the variables its recipes read: so deploy
+ * files (docker-compose) follow the recipes, including ones added after them.
+ */
+export function backingServices(env: ProjectPlan['env']) {
+  const names = new Set(env.flatMap(({ vars }) => vars.map((v) => v.name)))
+  const uses = {
+    postgres: names.has('DATABASE_URL'),
+    redis: names.has('REDIS_URL'),
+    rabbitmq: names.has('AMQP_URL'),
+  }
+  return { ...uses, any: Object.values(uses).some(Boolean) }
+}
+
+/**
+ * The project's name as Kubernetes and Compose accept it (a DNS label): `@acme/my-api` →
+ * `acme-my-api`, short enough for suffixes such as `-worker-canary`.
+ */
+export function resourceName(name: string): string {
+  const label = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '')
+  return label || 'app'
+}
+
 export function renderModules(installed: readonly RecipeName[]): string {
   const entries = installed.flatMap((name) => {
     const module = recipes[name].module
@@ -113,15 +164,34 @@ export function projectConfig(name: string, installed: readonly RecipeName[]): P
   }
 }
 
+export interface PlanOptions {
+  /**
+   * How the project depends on backendkit: `new` gives this version (and, from a checkout, the
+   * packed checkout to write); `add` gives what the project's package.json already says, never
+   * changing it.
+   */
+  backendkit?: BackendkitDependency
+}
+
 /** Everything a project with these recipes consists of: files, dependencies, scripts, env. */
-export function planProject(name: string, installed: readonly RecipeName[]): ProjectPlan {
+export function planProject(
+  name: string,
+  installed: readonly RecipeName[],
+  options: PlanOptions = {},
+): ProjectPlan {
   const root = packageRoot()
+  const env = installed.map((recipe) => ({ recipe, vars: recipes[recipe].env }))
   const context = {
     name,
+    resourceName: resourceName(name),
     // Every recipe, installed or not, so templates can ask `{{#if recipes.auth}}` in strict mode.
     recipes: Object.fromEntries(recipeNames.map((r) => [r, installed.includes(r)])),
     // Each recipe's README.md (its section of the project's README, heading included).
     sections: installed.map((r) => recipes[r].readme()),
+    env: envContext(env),
+    uses: backingServices(env),
+    // The packed backendkit the project installs from (`vendor/….tgz`), or '' from the registry.
+    backendkit: { tarball: vendoredTarball(options.backendkit?.spec) ?? '' },
   }
   const files: PlannedFile[] = installed.flatMap((recipe) =>
     renderTemplateDir(path.join(root, recipes[recipe].templateDir), context).map((file) => ({
@@ -137,7 +207,7 @@ export function planProject(name: string, installed: readonly RecipeName[]): Pro
     for (const dep of recipe.devDependencies) devDependencies[dep] = versionOf(dep)
     Object.assign(scripts, recipe.scripts)
   }
-  const env = installed.map((recipe) => ({ recipe, vars: recipes[recipe].env }))
+  if (options.backendkit) devDependencies.backendkit = options.backendkit.spec
   const generated = (file: string, content: string): PlannedFile => ({
     path: file,
     content: Buffer.from(content),
@@ -162,6 +232,8 @@ export function planProject(name: string, installed: readonly RecipeName[]): Pro
     generated(CONFIG_FILE, json(projectConfig(name, installed))),
     generated('src/modules.ts', renderModules(installed)),
   )
+  const tarball = options.backendkit?.tarball
+  if (tarball) files.push({ ...generated(tarball.path, ''), content: tarball.content })
   const byPath = new Map<string, PlannedFile>()
   for (const file of files) {
     if (byPath.has(file.path)) {

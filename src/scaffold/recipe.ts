@@ -10,6 +10,11 @@ export interface EnvVar {
   example: string
   /** One line saying what it is for; becomes the comment above it. */
   description: string
+  /**
+   * The value a production deploy starts from, when it is not `example` (NODE_ENV: production).
+   * The deploy recipe's settings (a Kubernetes ConfigMap) are written from it.
+   */
+  production?: string
 }
 
 export interface Recipe<Name extends RecipeName = RecipeName> {

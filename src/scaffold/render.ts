@@ -14,7 +14,9 @@ export interface RenderedFile {
 /**
  * Template file names → project file names: a leading `_` becomes a dot (npm would drop or
  * act on a real `.gitignore` or `.npmrc` in our own package), and `.hbs` marks a file rendered
- * with Handlebars; every other file is copied byte for byte.
+ * with Handlebars; every other file is copied byte for byte. A `.hbs` file that renders to
+ * nothing (its whole content inside `{{#if recipes.database}}`) is not written: a file only some
+ * sets of recipes need.
  */
 export function outputName(name: string): string {
   const dotted = name.startsWith('_') ? `.${name.slice(1)}` : name
@@ -33,7 +35,7 @@ const handlebars = Handlebars.create()
 export function renderTemplateDir(dir: string, context: object): RenderedFile[] {
   return walk(dir)
     .sort()
-    .map((relative) => {
+    .flatMap((relative) => {
       const source = path.join(dir, relative)
       const segments = relative.split('/')
       const target = segments.map(outputName).join('/')
@@ -43,7 +45,8 @@ export function renderTemplateDir(dir: string, context: object): RenderedFile[] 
             handlebars.compile(raw.toString('utf8'), { noEscape: true, strict: true })(context),
           )
         : raw
-      return { path: target, content, mode: statSync(source).mode & 0o777 }
+      if (relative.endsWith('.hbs') && content.toString('utf8').trim() === '') return []
+      return [{ path: target, content, mode: statSync(source).mode & 0o777 }]
     })
 }
 

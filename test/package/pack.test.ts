@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { packFiles } from '../../src/scaffold/pack.js'
 import { repoRoot } from '../support/cli.js'
 import { useTestDatabase } from '../support/services.js'
 
@@ -35,6 +36,8 @@ describe('the published package', () => {
       ),
     )
     expect(stray).toEqual([])
+    // What `new` packs from a checkout (in-process, into a project's vendor/) is npm's list.
+    expect(packFiles(repoRoot)).toEqual([...files].sort())
   })
 
   it('installs from the tarball into an empty project and runs there', { timeout: 300_000 }, () => {

@@ -64,6 +64,33 @@ describe('backendkit new', () => {
     expect(readdirSync(cwd)).toEqual(['my-api'])
   })
 
+  it('pins backendkit as a devDependency: from a checkout, the packed checkout in vendor/', async () => {
+    const cwd = temp()
+    const result = await newProject(cwd, 'svc', '--recipes', 'core')
+    expect(result.code, result.stderr).toBe(0)
+    const root = path.join(cwd, 'svc')
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
+    expect(pkg.devDependencies.backendkit).toBe('file:vendor/backendkit-0.1.0.tgz')
+    expect(pkg.dependencies.backendkit).toBeUndefined()
+    const listing = execFileSync('tar', ['tzf', path.join(root, 'vendor/backendkit-0.1.0.tgz')], {
+      encoding: 'utf8',
+    }).split('\n')
+    expect(listing).toEqual(
+      expect.arrayContaining([
+        'package/package.json',
+        'package/bin/backendkit.js',
+        'package/dist/cli.js',
+      ]),
+    )
+    expect(listing.filter((file) => file.startsWith('package/src/'))).toEqual([])
+    // The same checkout packs to the same bytes: regenerating does not change the lock file.
+    const again = temp()
+    await newProject(again, 'svc', '--recipes', 'core')
+    expect(readFileSync(path.join(again, 'svc/vendor/backendkit-0.1.0.tgz'))).toEqual(
+      readFileSync(path.join(root, 'vendor/backendkit-0.1.0.tgz')),
+    )
+  })
+
   it('files are readable by all; generated files are not executable', async () => {
     const cwd = temp()
     await newProject(cwd, 'x')
@@ -185,10 +212,8 @@ describe('backendkit new: what to do next', () => {
     expect(at('migrate up')).toBeGreaterThan(at('cp .env.example .env'))
     expect(at('npm run db:seed')).toBeGreaterThan(at('migrate up'))
     expect(at('npm run dev')).toBeGreaterThan(at('npm run db:seed'))
-    // backendkit is not published yet: from a checkout, through the checkout's own script.
-    expect(steps[at('migrate up')]).toContain(
-      `npm run backendkit -- migrate up --cwd ${path.join(cwd, 'svc')}`,
-    )
+    // The project's own backendkit: a devDependency pinned to the version that generated it.
+    expect(steps[at('migrate up')]).toMatch(/^npx backendkit migrate up/)
     const text = await newProject(temp(), 'svc', '--recipes', 'database')
     expect(text.stdout).toContain('migrate up')
   })

@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { CommandContext } from '../../core/context.js'
-import { BackendkitError, fileSystemError, usageError } from '../../core/errors.js'
+import { BackendkitError, errorMessage, fileSystemError, usageError } from '../../core/errors.js'
 import { type CommandResult, type Style, table } from '../../core/output.js'
 import { nextSteps, recipeWarnings } from '../../scaffold/advice.js'
+import {
+  type BackendkitDependency,
+  backendkitDependency,
+} from '../../scaffold/backendkit-dependency.js'
 import { npmNameProblem, toPackageName } from '../../scaffold/npm-name.js'
 import { planProject } from '../../scaffold/plan.js'
 import { askNewAnswers, type NewAnswers } from '../../scaffold/prompts.js'
@@ -45,6 +49,18 @@ export interface NewData {
   warnings: string[]
   /** The commands to run next, in order. */
   nextSteps: string[]
+}
+
+/** This backendkit, as the project's devDependency (from a checkout: packed into the project). */
+function selfDependency(): BackendkitDependency {
+  try {
+    return backendkitDependency()
+  } catch (error) {
+    throw new BackendkitError(`Cannot pack this backendkit checkout: ${errorMessage(error)}`, {
+      hint: 'Run `npm run build` in the checkout, then `new` again.',
+      code: 'E_PACK',
+    })
+  }
 }
 
 /** The project folder as the user reaches it from `cwd`. */
@@ -159,7 +175,7 @@ export default async function newProject(
   }
   const target = path.resolve(ctx.io.cwd, answers.dir)
   const { exists } = checkTarget(target, Boolean(options.force))
-  const plan = planProject(answers.name, answers.recipes)
+  const plan = planProject(answers.name, answers.recipes, { backendkit: selfDependency() })
   const existing = (file: string) => exists && existsSync(path.join(target, file))
   const files = plan.files.map((f) => ({
     path: f.path,
@@ -195,7 +211,6 @@ export default async function newProject(
   }
   if (answers.git) data.git = await initGit(ctx, target)
   data.nextSteps = nextSteps({
-    dir: target,
     where: whereFrom(ctx.io.cwd, target),
     recipes: answers.recipes,
     installed: Boolean(data.install?.ran && data.install.ok),
