@@ -26,7 +26,12 @@ export const core = defineRecipe({
     lint: 'biome check .',
   },
   env: [
-    { name: 'NODE_ENV', example: 'development', description: 'development | test | production' },
+    {
+      name: 'NODE_ENV',
+      example: 'development',
+      production: 'production',
+      description: 'development | test | production',
+    },
     { name: 'HOST', example: '0.0.0.0', description: 'Interface the HTTP server listens on' },
     { name: 'PORT', example: '3000', description: 'Port the HTTP server listens on' },
     {
@@ -60,6 +65,12 @@ export const core = defineRecipe({
       name: 'READINESS_TIMEOUT_MS',
       example: '2000',
       description: 'How long each /health/ready check may take',
+    },
+    {
+      name: 'WORKER_HEALTH_PORT',
+      example: '',
+      description:
+        "Port of the worker process's /health/live and /health/ready (empty: 3001, none under NODE_ENV=test; 0: none)",
     },
   ],
   adds: ['src/app.ts', 'src/server.ts', 'src/config.ts', '/health/live', '/health/ready'],

@@ -43,8 +43,16 @@ export const coreEnv = z
     ),
     /** How long each readiness check may take. */
     READINESS_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
+    /**
+     * Port of the worker process's /health/live and /health/ready. Default: 3001; none (0) under
+     * NODE_ENV=test, where many workers start on one machine. Empty means the default.
+     */
+    WORKER_HEALTH_PORT: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(0).max(65_535).optional(),
+    ),
   })
-  .transform(({ SHUTDOWN_DELAY_MS, ...env }, ctx) => {
+  .transform(({ SHUTDOWN_DELAY_MS, WORKER_HEALTH_PORT, ...env }, ctx) => {
     const delay = SHUTDOWN_DELAY_MS ?? (env.NODE_ENV === 'production' ? 5_000 : 0)
     if (delay >= env.SHUTDOWN_TIMEOUT_MS) {
       ctx.issues.push({
@@ -54,7 +62,8 @@ export const coreEnv = z
         message: `must be less than SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS}), which includes it`,
       })
     }
-    return { ...env, SHUTDOWN_DELAY_MS: delay }
+    const workerHealthPort = WORKER_HEALTH_PORT ?? (env.NODE_ENV === 'test' ? 0 : 3001)
+    return { ...env, SHUTDOWN_DELAY_MS: delay, WORKER_HEALTH_PORT: workerHealthPort }
   })
 
 export type CoreConfig = z.infer<typeof coreEnv>

@@ -1,30 +1,9 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Express } from 'express'
 import { createApp } from './app.js'
 import { boot, failedToStart } from './boot.js'
+import { describeListenError, listen } from './lib/listen.js'
 import { drainHttpServer, handleGracefulShutdown } from './lib/shutdown.js'
-
-/** Resolves once the server listens; rejects with what went wrong (Express 5 passes it on). */
-function listen(app: Express, host: string, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error) => (error ? reject(error) : resolve(server)))
-  })
-}
-
-/** One line that says what to do, for the errors a deploy actually meets. */
-function describeListenError(error: unknown, host: string, port: number): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'EADDRINUSE':
-      return `port ${port} is already in use on ${host}: stop what listens there, or set PORT`
-    case 'EACCES':
-      return `no permission to listen on port ${port}: use a port above 1023, or set PORT`
-    case 'EADDRNOTAVAIL':
-      return `${host} is not an address of this machine: set HOST (0.0.0.0 listens on all)`
-    default:
-      return `cannot listen on ${host}:${port}`
-  }
-}
 
 async function main(): Promise<void> {
   const { config, conventions, logger, modules } = boot()

@@ -6,7 +6,7 @@ import { createLogger } from '../src/lib/logger.js'
 import { requestContext } from '../src/lib/request-context.js'
 import { defineModule, type ProcessRole } from '../src/module.js'
 import { startApp, type TestApp } from './support/app.js'
-import { spawnServer } from './support/process.js'
+import { freePort, spawnServer } from './support/process.js'
 import { serveApp } from './support/serve.js'
 
 // What the module contract gives every recipe beyond middleware and routes: the event bus,
@@ -155,5 +155,36 @@ describe('src/worker.ts as a process', { timeout: 30_000 }, () => {
     expect(await worker.exited).toBe(0)
     expect(worker.logs().some((line) => line.msg === 'shutdown complete')).toBe(true)
     expect(worker.logs().some((line) => line.msg === 'listening')).toBe(false)
+  })
+
+  it('answers its probes on WORKER_HEALTH_PORT, and stops answering once it has stopped', async () => {
+    const port = await freePort()
+    const worker = spawnServer({ WORKER_HEALTH_PORT: String(port) }, [], 'src/worker.ts')
+    const started = await worker.waitForLog((line) => line.msg === 'worker started')
+    expect(started.healthPort).toBe(port)
+    const live = await fetch(`http://127.0.0.1:${port}/health/live`)
+    expect(live.status).toBe(200)
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: expect.any(Object) })
+    expect((await fetch(`http://127.0.0.1:${port}/api`)).status).toBe(404)
+    worker.child.kill('SIGTERM')
+    expect(await worker.exited).toBe(0)
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow()
+  })
+
+  it('stops at once, naming the variable, when its probe port is taken', async () => {
+    const taken = http.createServer().listen(0, '127.0.0.1')
+    await new Promise((resolve) => taken.once('listening', resolve))
+    const { port } = taken.address() as { port: number }
+    try {
+      const worker = spawnServer({ WORKER_HEALTH_PORT: String(port) }, [], 'src/worker.ts')
+      expect(await worker.exited).toBe(1)
+      expect(worker.logs().map((line) => line.msg)).toContainEqual(
+        expect.stringMatching(/already in use.*WORKER_HEALTH_PORT/),
+      )
+    } finally {
+      taken.close()
+    }
   })
 })
