@@ -7,7 +7,10 @@ export const database = defineRecipe({
   dependencies: ['kysely', 'pg'],
   devDependencies: ['@types/pg'],
   module: { from: './db/module.js', name: 'database' },
-  scripts: { 'db:seed': 'tsx --env-file-if-exists=.env src/db/seed.ts' },
+  scripts: {
+    'db:migrate': 'node --env-file-if-exists=.env dist/db/migrate.js',
+    'db:seed': 'tsx --env-file-if-exists=.env src/db/seed.ts',
+  },
   env: [
     {
       name: 'DATABASE_URL',

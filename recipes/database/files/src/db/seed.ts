@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { loadConfig } from '../config.js'
 import { createLogger, type Logger } from '../lib/logger.js'
@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const logger = createLogger(core)
   const db = createDatabase(databaseEnv.parse(process.env), logger)
   try {
-    const files = readdirSync(seedsDir)
+    // Compiled (dist/db/seeds) the folder exists only when some recipe brings a seed.
+    const files = (existsSync(seedsDir) ? readdirSync(seedsDir) : [])
       .filter((file) => /\.(ts|js)$/.test(file) && !file.endsWith('.d.ts'))
       .sort()
     for (const file of files) {
