@@ -58,7 +58,9 @@ beforeAll(async () => {
 }, 120_000)
 
 describe('migrations compiled with the service', () => {
-  it('keep the same books as backendkit migrate, in either order', { timeout: 120_000 }, async () => {
+  it('keep the same books as backendkit migrate, in either order', {
+    timeout: 120_000,
+  }, async () => {
     const first = await runCompiled(sequential.url)
     expect(first.code, first.output).toBe(0)
     const status = await backendkit(sequential.url, 'migrate', 'status')
