@@ -130,6 +130,14 @@ export function resourceName(name: string): string {
   return label || 'app'
 }
 
+/** The modules array as Biome formats it: on one line while it fits in 100 columns. */
+function modulesList(names: readonly string[]): string {
+  const head = 'export const modules: readonly AppModule[] = ['
+  const oneLine = `${head}${names.join(', ')}]`
+  if (oneLine.length <= 100) return oneLine
+  return `${head}\n${names.map((name) => `  ${name},\n`).join('')}]`
+}
+
 export function renderModules(installed: readonly RecipeName[]): string {
   const entries = installed.flatMap((name) => {
     const module = recipes[name].module
@@ -147,7 +155,7 @@ export function renderModules(installed: readonly RecipeName[]): string {
 
 ${imports.join('\n')}
 
-export const modules: readonly AppModule[] = [${entries.map((m) => m.name).join(', ')}]
+${modulesList(entries.map((m) => m.name))}
 `
 }
 

@@ -12,6 +12,7 @@ export const recipeNames = [
   'auth',
   'rest',
   'observability',
+  'deploy',
 ] as const
 
 export type RecipeName = (typeof recipeNames)[number]

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import pkg from '../../package.json' with { type: 'json' }
+import { vendoredTarball } from '../../src/scaffold/backendkit-dependency.js'
 import { npmNameProblem, toPackageName } from '../../src/scaffold/npm-name.js'
-import { planProject } from '../../src/scaffold/plan.js'
+import {
+  backingServices,
+  envContext,
+  isSecretVariable,
+  planProject,
+  resourceName,
+} from '../../src/scaffold/plan.js'
 import { recipeNames, recipes } from '../../src/scaffold/registry.js'
 import { outputName } from '../../src/scaffold/render.js'
 import { parseRecipeList, resolveRecipes } from '../../src/scaffold/resolve.js'
@@ -93,6 +100,85 @@ describe('rendering', () => {
     const readme = plan.files.find((f) => f.path === 'README.md')!.content.toString()
     expect(readme).toMatch(/^# demo/)
     expect(readme).toContain(recipes.core.readme().split('\n')[0])
+  })
+})
+
+describe('what deploy files derive from the project', () => {
+  it.each([
+    ['DATABASE_URL', true],
+    ['AMQP_URL', true],
+    ['JWT_SECRET', true],
+    ['ADMIN_PASSWORD', true],
+    ['METRICS_TOKEN', true],
+    ['REDIS_KEY_PREFIX', false],
+    ['CORS_ORIGINS', false],
+    ['PORT', false],
+  ])('%s is a secret: %s', (name, secret) => expect(isSecretVariable(name)).toBe(secret))
+
+  it('settings take their production value; secrets are listed apart, each once', () => {
+    const env = planProject('demo', recipeNames).env
+    const { settings, secrets } = envContext(env)
+    expect(settings).toContainEqual(
+      expect.objectContaining({ name: 'NODE_ENV', value: 'production' }),
+    )
+    expect(settings).toContainEqual(expect.objectContaining({ name: 'PORT', value: '3000' }))
+    expect(secrets.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']),
+    )
+    const names = [...settings, ...secrets].map((v) => v.name)
+    expect(new Set(names).size).toBe(names.length)
+  })
+
+  it('knows the backing services from the variables the recipes read', () => {
+    expect(backingServices(planProject('demo', ['core']).env)).toEqual({
+      postgres: false,
+      redis: false,
+      rabbitmq: false,
+      any: false,
+    })
+    expect(
+      backingServices([
+        { recipe: 'core', vars: [{ name: 'AMQP_URL', example: '', description: '' }] },
+      ]),
+    ).toMatchObject({ rabbitmq: true, any: true })
+    expect(backingServices(planProject('demo', recipeNames).env)).toMatchObject({
+      postgres: true,
+      redis: true,
+    })
+  })
+
+  it.each([
+    ['my-api', 'my-api'],
+    ['@acme/my-api', 'acme-my-api'],
+    ['api.v2', 'api-v2'],
+    ['x'.repeat(60), 'x'.repeat(40)],
+  ])('the package %j is the resource %j', (name, expected) =>
+    expect(resourceName(name)).toBe(expected),
+  )
+
+  it.each([
+    ['file:vendor/backendkit-0.1.0.tgz', 'vendor/backendkit-0.1.0.tgz'],
+    ['file:./vendor/backendkit-0.1.0.tgz', 'vendor/backendkit-0.1.0.tgz'],
+    ['0.1.0', undefined],
+    ['file:/abs/checkout', undefined],
+    [undefined, undefined],
+  ])('the backendkit spec %j ships the tarball %j', (spec, tarball) =>
+    expect(vendoredTarball(spec)).toBe(tarball),
+  )
+
+  it('a project without a database has no migration Job, and its kustomization lists none', () => {
+    const files = (recipes: Parameters<typeof planProject>[1]) =>
+      planProject('demo', recipes).files.map((f) => f.path)
+    expect(files(['core', 'deploy'])).not.toContain(
+      'deploy/kubernetes/base/shared/migrate-job.yaml',
+    )
+    expect(files(['core', 'database', 'deploy'])).toContain(
+      'deploy/kubernetes/base/shared/migrate-job.yaml',
+    )
+    const kustomization = planProject('demo', ['core', 'deploy'])
+      .files.find((f) => f.path === 'deploy/kubernetes/base/shared/kustomization.yaml')!
+      .content.toString()
+    expect(kustomization).not.toContain('migrate-job.yaml')
   })
 })
 
