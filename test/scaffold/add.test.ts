@@ -30,6 +30,25 @@ function tree(root: string): Record<string, string> {
 }
 
 describe('backendkit add', () => {
+  it('adds deploy files that fit how the project has backendkit, and never changes that pin', async () => {
+    const root = await coreProject()
+    const result = await runCli(['add', 'deploy'], { cwd: root })
+    expect(result.code, result.stderr).toBe(0)
+    // Generated from a checkout: the image's build stage needs the packed backendkit.
+    expect(read(root, 'Dockerfile')).toContain('COPY vendor/backendkit-0.1.0.tgz')
+    expect(JSON.parse(read(root, 'package.json')).devDependencies.backendkit).toBe(
+      'file:vendor/backendkit-0.1.0.tgz',
+    )
+
+    const registry = await coreProject()
+    const pkg = JSON.parse(read(registry, 'package.json'))
+    pkg.devDependencies.backendkit = '0.1.0' // as if from the registry
+    writeFileSync(path.join(registry, 'package.json'), JSON.stringify(pkg, null, 2))
+    expect((await runCli(['add', 'deploy'], { cwd: registry })).code).toBe(0)
+    expect(read(registry, 'Dockerfile')).not.toContain('vendor/')
+    expect(JSON.parse(read(registry, 'package.json')).devDependencies.backendkit).toBe('0.1.0')
+  })
+
   it('adds a recipe: its files, the module registry, merged package.json, .env.example and backendkit.json', async () => {
     const root = await coreProject()
     writeFileSync(
