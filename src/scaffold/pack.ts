@@ -31,12 +31,15 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}(?:/.*)?$`)
 }
 
+/** Every file under `relative`, never descending into what npm never ships (node_modules, .git). */
 function walk(root: string, relative: string): string[] {
   const full = path.join(root, relative)
   if (!statSync(full).isDirectory()) return [relative]
   return readdirSync(full)
     .sort()
-    .flatMap((entry) => walk(root, relative ? `${relative}/${entry}` : entry))
+    .map((entry) => (relative ? `${relative}/${entry}` : entry))
+    .filter((child) => !neverIncluded.test(child))
+    .flatMap((child) => walk(root, child))
 }
 
 /** The files `npm pack` puts in the package of the project at `root`, POSIX paths, sorted. */
@@ -48,7 +51,6 @@ export function packFiles(root: string): string[] {
   const include = patterns.filter((p) => !p.startsWith('!')).map(globToRegExp)
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => globToRegExp(p.slice(1)))
   return walk(root, '')
-    .filter((file) => !neverIncluded.test(file))
     .filter(
       (file) =>
         (!file.includes('/') && alwaysIncluded.test(file)) ||
