@@ -115,9 +115,11 @@ describe.each([
       for (const d of [...deployments, ...of('Job')]) {
         const pod = d.spec.template.spec
         for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+          // The Secret only where the project reads a credential (a pod waits for a Secret that
+          // does not exist).
           expect(container.envFrom).toEqual([
             { configMapRef: { name: config.metadata.name } },
-            { secretRef: { name: 'svc-secrets' } },
+            ...(complete ? [{ secretRef: { name: 'svc-secrets' } }] : []),
           ])
           expect(container.image).toBe('ghcr.io/your-org/svc:0.1.0')
         }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseEnv } from 'node:util'
@@ -13,7 +13,9 @@ import { parse, parseAllDocuments } from 'yaml'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8')
-const names = (file: string) => Object.keys(parseEnv(read(file)))
+/** The variables an env file sets (none when the file is not there: no secret to list). */
+const names = (file: string) =>
+  existsSync(path.join(root, file)) ? Object.keys(parseEnv(read(file))) : []
 const kubernetes = 'deploy/kubernetes/base'
 
 function yamlFiles(dir: string): string[] {
