@@ -9,6 +9,9 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { ConfigMap, Service } from 'kubernetes-models/v1'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
+import { backingServices, envContext, planProject } from '../../src/scaffold/plan.js'
+import { recipeNames } from '../../src/scaffold/registry.js'
+import { renderTemplateDir } from '../../src/scaffold/render.js'
 import { repoRoot, runBin } from '../support/cli.js'
 import { checkDockerfile } from '../support/dockerfile.js'
 
@@ -286,9 +289,17 @@ describe.each([
   it('docker-compose.yml: the service, the worker and their services, each with a healthcheck', () => {
     const compose = parse(read('docker-compose.yml'))
     const services = compose.services
-    const expected = complete
-      ? ['migrate', 'app', 'worker', 'postgres', 'redis']
-      : ['app', 'worker']
+    // The backing services follow the variables the project reads.
+    const reads = (name: string) => new RegExp(`^${name}=`, 'm').test(read('.env.example'))
+    const expected = [
+      ...(reads('DATABASE_URL') ? ['migrate'] : []),
+      'app',
+      'worker',
+      ...(reads('DATABASE_URL') ? ['postgres'] : []),
+      ...(reads('REDIS_URL') ? ['redis'] : []),
+      ...(reads('AMQP_URL') ? ['rabbitmq'] : []),
+    ]
+    expect(expected.includes('postgres')).toBe(complete)
     expect(Object.keys(services)).toEqual(expected)
     for (const name of expected.filter((n) => n !== 'migrate')) {
       expect(services[name].healthcheck?.test, name).toBeDefined()
@@ -315,6 +326,34 @@ describe.each([
       expect(services.migrate.command.join(' ')).toContain('node dist/db/migrate.js')
     } else {
       expect(services.app.depends_on).toBeUndefined()
+    }
+  })
+})
+
+describe('docker-compose.yml for a project that reads AMQP_URL (the queues recipe, to come)', () => {
+  it('adds RabbitMQ with a healthcheck and a volume, and the service and the worker wait for it', () => {
+    const env = [
+      ...planProject('svc', recipeNames).env,
+      {
+        recipe: 'core' as const,
+        vars: [{ name: 'AMQP_URL', example: 'amqp://127.0.0.1:5672', description: 'RabbitMQ' }],
+      },
+    ]
+    const [compose] = renderTemplateDir(path.join(repoRoot, 'recipes/deploy/files'), {
+      name: 'svc',
+      resourceName: 'svc',
+      recipes: Object.fromEntries(recipeNames.map((r) => [r, true])),
+      sections: [],
+      env: envContext(env),
+      uses: backingServices(env),
+      backendkit: { tarball: '' },
+    }).filter((file) => file.path === 'docker-compose.yml')
+    const { services, volumes } = parse(compose!.content.toString())
+    expect(services.rabbitmq.healthcheck.test).toContain('rabbitmq-diagnostics')
+    expect(Object.keys(volumes)).toContain('rabbitmq-data')
+    for (const name of ['app', 'worker']) {
+      expect(services[name].depends_on.rabbitmq).toEqual({ condition: 'service_healthy' })
+      expect(services[name].environment.AMQP_URL).toMatch(/@rabbitmq:5672$/)
     }
   })
 })
