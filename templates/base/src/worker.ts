@@ -31,6 +31,9 @@ async function main(): Promise<void> {
       process.exit(1)
     }
   }
+  // The worker runs until it is told to stop, even while nothing holds the event loop open (no
+  // probe port, a database still unreachable whose retry timer does not keep the process up).
+  const keepAlive = setInterval(() => {}, 2 ** 30)
   handleGracefulShutdown({
     logger,
     timeoutMs: config.core.SHUTDOWN_TIMEOUT_MS,
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     stop: async () => {
       await worker.stop()
       if (probes) await closeHealth(probes)
+      clearInterval(keepAlive)
     },
   })
   const healthPort = probes ? (probes.address() as AddressInfo).port : undefined

@@ -151,6 +151,9 @@ describe('src/worker.ts as a process', { timeout: 30_000 }, () => {
   it('starts the modules for the worker role without HTTP, and on SIGTERM stops and exits 0', async () => {
     const worker = spawnServer({}, [], 'src/worker.ts')
     await worker.waitForLog((line) => line.msg === 'worker started')
+    // It stays up until told to stop, even with nothing holding its event loop open.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(worker.child.exitCode).toBeNull()
     worker.child.kill('SIGTERM')
     expect(await worker.exited).toBe(0)
     expect(worker.logs().some((line) => line.msg === 'shutdown complete')).toBe(true)
