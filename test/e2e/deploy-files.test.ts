@@ -321,6 +321,8 @@ describe.each([
           NODE_ENV: 'production',
           DATABASE_URL: expect.stringContaining('@postgres:5432/'),
           REDIS_URL: 'redis://redis:6379',
+          // Required from .env: production refuses the placeholder of .env.example.
+          JWT_SECRET: expect.stringMatching(/^\$\{JWT_SECRET:\?/),
         })
       }
       expect(services.migrate.command.join(' ')).toContain('node dist/db/migrate.js')
