@@ -67,6 +67,12 @@ describe('deploy files', () => {
     expect(worker.terminationGracePeriodSeconds * 1000).toBeGreaterThan(timeoutMs)
   })
 
+  it('the server listens on the port its probes and Service use', () => {
+    const port = parseEnv(read(`${kubernetes}/shared/config.env`)).PORT
+    const [server] = podSpec(`${kubernetes}/server/deployment.yaml`).containers
+    expect(server?.ports?.find((p) => p.name === 'http')?.containerPort).toBe(Number(port))
+  })
+
   it("the worker's probes are on the port it serves them on", () => {
     const [worker] = podSpec(`${kubernetes}/shared/worker.yaml`).containers
     const port = worker?.env?.find((e) => e.name === 'WORKER_HEALTH_PORT')?.value
