@@ -5,6 +5,9 @@
  *   <p>rl:<policy>:<identity>   ZSET, one member per admitted request, score = admission time in
  *                               ms (Redis time); PEXPIRE = the window on every admission
  *   <p>rl-policies              HASH, policy → {"q": max requests, "w": window seconds}
+ *   <p>rl-reset                 pub/sub channel: after a reset, {"policy", "identities"|"match"};
+ *                               every instance forgets what it held in process (its token
+ *                               buckets, identities it refused until their reset)
  *
  * Policy names never contain `:`, so the first `:` after `rl:` ends the policy; identities may
  * contain colons (`ip:::1`, `user:<uuid>`).
@@ -31,6 +34,8 @@ export interface RateLimitLayout {
   namespace: string
   /** `<p>rl-policies` */
   policiesKey: string
+  /** `<p>rl-reset`: announced after a reset, so each instance drops its local state at once. */
+  resetChannel: string
   keyOf(policy: string, identity: string): string
   /** The policy and identity of a key under the namespace; undefined for anything else. */
   parse(redisKey: string): RateLimitKey | undefined
@@ -41,6 +46,7 @@ export function rateLimitLayout(prefix: string): RateLimitLayout {
   return {
     namespace,
     policiesKey: `${prefix}rl-policies`,
+    resetChannel: `${prefix}rl-reset`,
     keyOf: (policy, identity) => `${namespace}${policy}:${identity}`,
     parse(redisKey) {
       if (!redisKey.startsWith(namespace)) return undefined

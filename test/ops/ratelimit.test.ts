@@ -169,6 +169,30 @@ describe('backendkit ratelimit (real Redis)', () => {
     expect(await service.keys()).toEqual([other, `${service.prefix}rl-policies`].sort())
   })
 
+  it("reset tells the service's instances, so they drop what they hold locally; a dry run does not", async () => {
+    const { Redis } = await import('ioredis')
+    const listener = new Redis(space.url)
+    const heard: unknown[] = []
+    try {
+      await listener.subscribe(`${service.prefix}rl-reset`)
+      listener.on('message', (_channel: string, message: string) => heard.push(JSON.parse(message)))
+      await service.admit('default', 'user:77', 5)
+      await service.admit('default', 'ip:10.9.9.9', 1)
+      expect((await ratelimit(['reset', 'user:77', '--dry-run', '--yes'])).code).toBe(0)
+      expect((await ratelimit(['reset', 'user:77', '--yes'])).code).toBe(0)
+      expect(
+        (await ratelimit(['reset', '--match', 'ip:10.9.*', '--policy', 'default', '--yes'])).code,
+      ).toBe(0)
+      for (let i = 0; i < 40 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 25))
+      expect(heard).toEqual([
+        { policy: null, identities: ['user:77'] },
+        { policy: 'default', match: 'ip:10.9.*' },
+      ])
+    } finally {
+      listener.disconnect()
+    }
+  })
+
   it('reset --policy clears one policy only', async () => {
     await service.admit('default', 'user:1', 5)
     const auth = await service.admit('auth', 'user:1', 3, 600)

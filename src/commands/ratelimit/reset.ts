@@ -1,9 +1,10 @@
+import type { Redis } from 'ioredis'
 import { usingRedis } from '../../core/connections/redis.js'
 import type { CommandContext } from '../../core/context.js'
 import { usageError } from '../../core/errors.js'
 import type { CommandResult } from '../../core/output.js'
 import { createProgress } from '../../core/progress.js'
-import { type RateLimitKey, rateLimitLayout } from '../../ratelimit/layout.js'
+import { type RateLimitKey, type RateLimitLayout, rateLimitLayout } from '../../ratelimit/layout.js'
 import { selectKeys } from '../../ratelimit/select.js'
 import { deleteEach, deleteKeys } from '../../redis/delete.js'
 import { scanKeys } from '../../redis/scan.js'
@@ -19,6 +20,19 @@ import type { OptionValues } from '../options.js'
 import type { ratelimitResetOptions } from './index.js'
 
 type ResetOptions = OptionValues<typeof ratelimitResetOptions>
+
+/**
+ * Tells every instance of the service that limits were reset, so each drops what it holds in
+ * process for them (token buckets, refusals remembered until a reset): without it, an instance
+ * that had refused an identity would go on refusing it locally until the old reset time.
+ */
+async function announceReset(
+  redis: Redis,
+  layout: RateLimitLayout,
+  what: { policy: string | null; identities?: string[]; match?: string },
+): Promise<void> {
+  await redis.publish(layout.resetChannel, JSON.stringify(what))
+}
 
 /**
  * Clears identities so their next request is admitted at once. Identities are taken literally;
@@ -75,6 +89,7 @@ export default async function ratelimitReset(
           progress.update(`Resetting… ${r.deleted.toLocaleString('en-US')} keys deleted`),
       })
       progress.done()
+      if (!dryRun) await announceReset(redis, layout, { policy: options.policy ?? null, match })
       return [targetFromReport(match, 'match', report)]
     }
 
@@ -107,6 +122,9 @@ export default async function ratelimitReset(
     const outcomes = new Map(
       (await deleteEach(redis, redisKeys, { within, dryRun })).map((o) => [o.key, o]),
     )
+    if (!dryRun) {
+      await announceReset(redis, layout, { policy: options.policy ?? null, identities: wanted })
+    }
     return wanted.map((identity) => {
       const mine = keys.filter((k) => k.identity === identity).map((k) => outcomes.get(k.redisKey))
       const existed = mine.filter((o) => o?.existed).map((o) => o?.key ?? '')

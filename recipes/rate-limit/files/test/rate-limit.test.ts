@@ -154,6 +154,36 @@ describe('exactness', () => {
   })
 })
 
+describe("an operator's reset", () => {
+  it('frees a refused identity at once on every instance, local refusals included', async () => {
+    const [a, b] = [await start(), await start()]
+    try {
+      const user = freshUser()
+      for (let i = 0; i < 5; i++) await ping(a, user)
+      // Both instances now refuse without asking Redis (a local block until the reset time).
+      expect((await ping(a, user)).status).toBe(429)
+      expect((await ping(b, user)).status).toBe(429)
+      // What `backendkit ratelimit reset user:<id>` does: delete the key, announce the reset.
+      const identity = `user:${user['x-test-user']}`
+      await space.redis.del(`${space.prefix}rl:default:${identity}`)
+      await space.redis.publish(
+        `${space.prefix}rl-reset`,
+        JSON.stringify({ policy: null, identities: [identity] }),
+      )
+      for (const app of [a, b]) {
+        let status = 0
+        for (let i = 0; i < 40 && status !== 200; i++) {
+          status = (await ping(app, user)).status
+          if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 25))
+        }
+        expect(status).toBe(200)
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+})
+
 describe('the client address', () => {
   it('ignores X-Forwarded-For without TRUST_PROXY: rotating it does not reset the quota', async () => {
     const app = await start({ TRUST_PROXY: '0' })

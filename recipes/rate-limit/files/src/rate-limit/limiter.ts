@@ -34,6 +34,15 @@ export class RateLimiter {
     this.gate = new LocalGate(policy.limit, policy.windowSeconds * 1_000)
   }
 
+  /**
+   * Drops what this instance holds in process about `identities` (or everyone): after an
+   * operator's `backendkit ratelimit reset`, so the reset takes effect here at once.
+   */
+  forgetLocal(identities?: readonly string[]): void {
+    if (!identities) this.gate.forget()
+    else for (const identity of identities) this.gate.forget(identity)
+  }
+
   async check(identities: readonly string[]): Promise<Decision> {
     const now = Date.now()
     const taken: string[] = []

@@ -46,6 +46,12 @@ export class LocalGate {
     if (entry) entry.tokens = Math.min(this.capacity, entry.tokens + 1)
   }
 
+  /** Forgets `identity` (a full bucket, no block), or every identity. */
+  forget(identity?: string): void {
+    if (identity === undefined) this.entries.clear()
+    else this.entries.delete(identity)
+  }
+
   block(identity: string, untilMs: number): void {
     this.entry(identity, Date.now()).blockedUntil = untilMs
   }

@@ -8,6 +8,21 @@ import { SlidingWindow } from './sliding-window.js'
 
 const count = z.coerce.number().int().positive()
 
+/** A reset announcement: `{policy, identities}` or `{policy, match}`; anything else resets all. */
+function parseReset(message: string): { policy?: string; identities?: string[] } {
+  try {
+    const { policy, identities } = JSON.parse(message) as { policy?: unknown; identities?: unknown }
+    return {
+      ...(typeof policy === 'string' ? { policy } : {}),
+      ...(Array.isArray(identities) && identities.every((i) => typeof i === 'string')
+        ? { identities }
+        : {}),
+    }
+  } catch {
+    return {}
+  }
+}
+
 export const rateLimitEnv = z.object({
   RATE_LIMIT_MAX: count.default(100),
   RATE_LIMIT_WINDOW_S: count.default(60),
@@ -84,6 +99,22 @@ export const rateLimiting = defineModule({
         )
     redis.client.on('ready', publish)
     if (redis.ready) void publish()
+    // `backendkit ratelimit reset` deletes the keys and announces it here: every instance then
+    // drops its local state for them (token buckets, refusals held until the old reset).
+    const resets = redis.connect('subscriber')
+    const resetChannel = redis.key('rl-reset')
+    resets.on('message', (channel: string, message: string) => {
+      if (channel !== resetChannel) return
+      const reset = parseReset(message)
+      for (const limiter of limiters.values()) {
+        if (reset.policy && reset.policy !== limiter.policy.name) continue
+        limiter.forgetLocal(reset.identities)
+      }
+      logger.info({ reset }, 'rate limits reset by an operator')
+    })
+    resets.subscribe(resetChannel).catch((error: unknown) => {
+      logger.warn({ err: error }, 'cannot hear rate-limit resets')
+    })
     return {
       services: { limits },
       middleware: [{ slot: 'rate-limit', path: '/api', handler: limits.limit('default') }],
