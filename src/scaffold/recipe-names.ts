@@ -7,6 +7,7 @@ export const recipeNames = [
   'core',
   'database',
   'redis',
+  'maintenance',
   'rate-limit',
   'cache',
   'auth',

@@ -2,6 +2,7 @@ import { auth } from '../../recipes/auth/recipe.js'
 import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
+import { maintenance } from '../../recipes/maintenance/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
 import { rest } from '../../recipes/rest/recipe.js'
@@ -13,6 +14,7 @@ export const recipes = {
   core,
   database,
   redis,
+  maintenance,
   'rate-limit': rateLimit,
   cache,
   auth,
