@@ -12,6 +12,7 @@ export const recipeNames = [
   'cache',
   'auth',
   'rest',
+  'flags',
 ] as const
 
 export type RecipeName = (typeof recipeNames)[number]

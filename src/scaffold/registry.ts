@@ -2,6 +2,7 @@ import { auth } from '../../recipes/auth/recipe.js'
 import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
+import { flags } from '../../recipes/flags/recipe.js'
 import { maintenance } from '../../recipes/maintenance/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
@@ -19,6 +20,7 @@ export const recipes = {
   cache,
   auth,
   rest,
+  flags,
 } satisfies { [Name in RecipeName]: Recipe<Name> }
 
 export { isRecipeName, type RecipeName, recipeNames } from './recipe-names.js'
