@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { CommandImpl } from './action.js'
 import { registerAdd } from './add/index.js'
 import { registerCache } from './cache/index.js'
+import { registerFlags } from './flags/index.js'
 import { registerHealth } from './health/index.js'
 import { registerMigrate } from './migrate/index.js'
 import { registerNew } from './new/index.js'
@@ -25,6 +26,7 @@ const commands: Record<string, Register> = {
   migrate: registerMigrate,
   ratelimit: registerRatelimit,
   cache: registerCache,
+  flags: registerFlags,
   health: registerHealth,
 }
 
