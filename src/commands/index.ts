@@ -4,6 +4,7 @@ import { registerAdd } from './add/index.js'
 import { registerCache } from './cache/index.js'
 import { registerFlags } from './flags/index.js'
 import { registerHealth } from './health/index.js'
+import { registerDown, registerUp } from './maintenance/index.js'
 import { registerMigrate } from './migrate/index.js'
 import { registerNew } from './new/index.js'
 import { registerRatelimit } from './ratelimit/index.js'
@@ -28,6 +29,8 @@ const commands: Record<string, Register> = {
   cache: registerCache,
   flags: registerFlags,
   health: registerHealth,
+  down: registerDown,
+  up: registerUp,
 }
 
 const globalsWithValue = new Set(

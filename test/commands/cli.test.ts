@@ -75,6 +75,8 @@ describe('the CLI shell', () => {
     [['flags', 'delete', '--help']],
     [['flags', 'eval', '--help']],
     [['flags', 'history', '--help']],
+    [['down', '--help']],
+    [['up', '--help']],
   ])('%j loads none of the heavy modules', async (args) => {
     const loaded = await packagesLoadedBy(args)
     expect(loaded.filter((name) => heavy.includes(name))).toEqual([])
