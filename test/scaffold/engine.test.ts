@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import pkg from '../../package.json' with { type: 'json' }
 import { npmNameProblem, toPackageName } from '../../src/scaffold/npm-name.js'
-import { planProject } from '../../src/scaffold/plan.js'
+import { planProject, renderModules } from '../../src/scaffold/plan.js'
 import { recipeNames, recipes } from '../../src/scaffold/registry.js'
 import { outputName } from '../../src/scaffold/render.js'
 import { parseRecipeList, resolveRecipes } from '../../src/scaffold/resolve.js'
@@ -93,6 +93,23 @@ describe('rendering', () => {
     const readme = plan.files.find((f) => f.path === 'README.md')!.content.toString()
     expect(readme).toMatch(/^# demo/)
     expect(readme).toContain(recipes.core.readme().split('\n')[0])
+  })
+})
+
+describe('src/modules.ts', () => {
+  it.each([
+    [
+      ['core', 'redis', 'cache'] as const,
+      /^export const modules: readonly AppModule\[\] = \[redis, cache\]$/m,
+    ],
+    [
+      recipeNames,
+      /^export const modules: readonly AppModule\[\] = \[\n {2}database,\n[\s\S]* {2}rest,\n/m,
+    ],
+  ])('%j lists the modules as Biome formats them (one line while it fits)', (installed, shape) => {
+    const source = renderModules(installed)
+    expect(source).toMatch(shape)
+    for (const line of source.split('\n')) expect(line.length).toBeLessThanOrEqual(100)
   })
 })
 
