@@ -2,7 +2,9 @@ import type { Command } from 'commander'
 import type { CommandImpl } from './action.js'
 import { registerAdd } from './add/index.js'
 import { registerCache } from './cache/index.js'
+import { registerFlags } from './flags/index.js'
 import { registerHealth } from './health/index.js'
+import { registerDown, registerUp } from './maintenance/index.js'
 import { registerMigrate } from './migrate/index.js'
 import { registerNew } from './new/index.js'
 import { registerRatelimit } from './ratelimit/index.js'
@@ -25,7 +27,10 @@ const commands: Record<string, Register> = {
   migrate: registerMigrate,
   ratelimit: registerRatelimit,
   cache: registerCache,
+  flags: registerFlags,
   health: registerHealth,
+  down: registerDown,
+  up: registerUp,
 }
 
 const globalsWithValue = new Set(

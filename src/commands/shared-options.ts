@@ -49,4 +49,9 @@ export const operateOptions = {
   until: option('--until <time>', 'only items up to then (ISO time, or 30m, 2h, 1d ago)', {
     parse: (raw) => parseTime(raw),
   }),
+  /** Who makes a change, for the record (flags history, maintenance state). */
+  actor: option(
+    '--actor <name>',
+    'who is making the change, for the record (default: $BACKENDKIT_ACTOR, else your git user, else your OS user)',
+  ),
 } as const

@@ -7,10 +7,12 @@ export const recipeNames = [
   'core',
   'database',
   'redis',
+  'maintenance',
   'rate-limit',
   'cache',
   'auth',
   'rest',
+  'flags',
   'observability',
   'deploy',
 ] as const

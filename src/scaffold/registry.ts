@@ -3,6 +3,8 @@ import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
 import { deploy } from '../../recipes/deploy/recipe.js'
+import { flags } from '../../recipes/flags/recipe.js'
+import { maintenance } from '../../recipes/maintenance/recipe.js'
 import { observability } from '../../recipes/observability/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
@@ -15,10 +17,12 @@ export const recipes = {
   core,
   database,
   redis,
+  maintenance,
   'rate-limit': rateLimit,
   cache,
   auth,
   rest,
+  flags,
   observability,
   deploy,
 } satisfies { [Name in RecipeName]: Recipe<Name> }

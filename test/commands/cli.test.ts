@@ -26,6 +26,7 @@ const heavy = [
   '@clack/prompts',
   'tsx',
   'pino',
+  '@openfeature/server-sdk',
 ]
 
 /** Packages a spawned bin resolves while running `args`. */
@@ -67,6 +68,15 @@ describe('the CLI shell', () => {
     [['cache', 'get', '--help']],
     [['cache', 'invalidate', '--help']],
     [['cache', 'stats', '--help']],
+    [['flags', '--help']],
+    [['flags', 'list', '--help']],
+    [['flags', 'get', '--help']],
+    [['flags', 'set', '--help']],
+    [['flags', 'delete', '--help']],
+    [['flags', 'eval', '--help']],
+    [['flags', 'history', '--help']],
+    [['down', '--help']],
+    [['up', '--help']],
   ])('%j loads none of the heavy modules', async (args) => {
     const loaded = await packagesLoadedBy(args)
     expect(loaded.filter((name) => heavy.includes(name))).toEqual([])
@@ -90,6 +100,10 @@ describe('the CLI shell', () => {
     [
       ['help', 'ratelimit'],
       ['list', 'inspect', 'reset'],
+    ],
+    [
+      ['flags', '--help'],
+      ['list', 'get', 'set', 'delete', 'eval', 'history'],
     ],
     [
       ['--prefix', 'p:', '--json', 'migrate', '--help'],

@@ -7,6 +7,7 @@ import {
   envContext,
   isSecretVariable,
   planProject,
+  renderModules,
   resourceName,
 } from '../../src/scaffold/plan.js'
 import { recipeNames, recipes } from '../../src/scaffold/registry.js'
@@ -179,6 +180,23 @@ describe('what deploy files derive from the project', () => {
       .files.find((f) => f.path === 'deploy/kubernetes/base/shared/kustomization.yaml')!
       .content.toString()
     expect(kustomization).not.toContain('migrate-job.yaml')
+  })
+})
+
+describe('src/modules.ts', () => {
+  it.each([
+    [
+      ['core', 'redis', 'cache'] as const,
+      /^export const modules: readonly AppModule\[\] = \[redis, cache\]$/m,
+    ],
+    [
+      recipeNames,
+      /^export const modules: readonly AppModule\[\] = \[\n {2}database,\n[\s\S]* {2}rest,\n/m,
+    ],
+  ])('%j lists the modules as Biome formats them (one line while it fits)', (installed, shape) => {
+    const source = renderModules(installed)
+    expect(source).toMatch(shape)
+    for (const line of source.split('\n')) expect(line.length).toBeLessThanOrEqual(100)
   })
 })
 

@@ -1,0 +1,115 @@
+// What the maintenance and flags recipes cost a request: the complete service vs the same
+// service generated without them (`--without flags,maintenance`), GET /api/posts on one
+// database and Redis, same run. The maintenance middleware is in the path of every request (an
+// in-memory check); the flags module adds its in-memory store, a subscriber connection and a
+// poll in the background.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import {
+  backendkitBin,
+  builtProject,
+  CONNECTIONS,
+  compareTargets,
+  DURATION_S,
+  line,
+  ROUNDS,
+  ratio,
+  startServer,
+} from '../http.js'
+import { adminDatabaseUrl, adminSql, deleteRedisPrefix, redisUrl } from '../lib.js'
+
+const apiServer = `
+import { createApp } from './dist/app.js'
+import { loadConfig } from './dist/config.js'
+import { loadConventions } from './dist/conventions.js'
+import { createLogger } from './dist/lib/logger.js'
+import { modules } from './dist/modules.js'
+const config = loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info' }, modules)
+const app = await createApp({ config, conventions: loadConventions(), logger: createLogger(config.core), modules })
+const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
+process.on('message', () => process.send(process.cpuUsage()))
+`
+
+async function postJson(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`)
+  return res.json()
+}
+
+export const description = `GET /api/posts, complete service vs the same without flags and maintenance, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating ${DURATION_S} s runs`
+
+export async function run() {
+  const database = `bench_flags_http_${process.pid}`
+  const prefix = `bench-flags-http-${process.pid}:`
+  const url = new URL(adminDatabaseUrl)
+  url.pathname = `/${database}`
+  const servers = []
+  const cleanups = []
+  try {
+    await adminSql(`create database ${database}`)
+    const withThem = builtProject([])
+    const without = builtProject(['--without', 'flags,maintenance'])
+    cleanups.push(withThem.cleanup, without.cleanup)
+    const migrate = spawnSync(process.execPath, [backendkitBin, 'migrate', 'up'], {
+      cwd: withThem.root,
+      env: { ...process.env, DATABASE_URL: url.href },
+    })
+    if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`)
+    const env = {
+      DATABASE_URL: url.href,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256-0123456789',
+      RATE_LIMIT_MAX: '1000000000',
+    }
+    for (const { root } of [withThem, without]) {
+      writeFileSync(path.join(root, 'bench-api.mjs'), apiServer)
+    }
+    const a = await startServer(withThem.root, 'bench-api.mjs', env)
+    const b = await startServer(without.root, 'bench-api.mjs', env)
+    servers.push(a, b)
+    const user = await postJson(`${a.base}/api/auth/register`, {
+      email: 'bench@example.com',
+      username: 'bench',
+      password: 'bench password 1',
+    })
+    const { accessToken } = await postJson(`${a.base}/api/auth/login`, {
+      email: 'bench@example.com',
+      password: 'bench password 1',
+    })
+    for (let i = 0; i < 20; i++) {
+      await postJson(
+        `${a.base}/api/users/${user.id}/posts`,
+        { title: `Post ${i}`, body: 'body' },
+        { authorization: `Bearer ${accessToken}` },
+      )
+    }
+    const r = await compareTargets({
+      without: { server: b, url: `${b.base}/api/posts` },
+      with: { server: a, url: `${a.base}/api/posts` },
+    })
+    return {
+      withoutFlagsAndMaintenance: r.without,
+      withFlagsAndMaintenance: { ...r.with, ratio: ratio(r.with.reqPerSec, r.without.reqPerSec) },
+      cpuRatio: ratio(r.without.cpuMicrosPerRequest, r.with.cpuMicrosPerRequest),
+      target: '>= 0.97x',
+    }
+  } finally {
+    for (const server of servers) server.child.kill()
+    await adminSql(`drop database if exists ${database} with (force)`)
+    await deleteRedisPrefix(prefix)
+    for (const cleanup of cleanups) cleanup()
+  }
+}
+
+export function summary(r) {
+  return [
+    line('GET /api/posts without', r.withoutFlagsAndMaintenance),
+    `${line('GET /api/posts with', r.withFlagsAndMaintenance)}   ${r.withFlagsAndMaintenance.ratio}x (by CPU per request ${r.cpuRatio}x)`,
+  ].join('\n')
+}
