@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { CONFIG_FILE } from '../core/project.js'
 import type { ProjectConfig } from '../core/project-config.js'
@@ -47,6 +47,45 @@ function addMissing(current: Record<string, string> = {}, next: Record<string, s
   }
 }
 
+const migrationFile = /^src\/db\/migrations\/(\d{14})_(.+)$/
+
+/** `2026-11-26T10:20:30Z` → `20261126102030`, as `backendkit migrate make` names migrations. */
+const stamp = (time: number) => new Date(time).toISOString().replace(/\D/g, '').slice(0, 14)
+
+/**
+ * A recipe's migrations carry the date the recipe was written. Added to a project whose own
+ * migrations go further, they would sort before migrations already applied, which the migrator
+ * refuses: each such migration is dated now instead (a second apart, in the recipes' order).
+ * Returns planned path → path in the project.
+ */
+function restampMigrations(root: string, planned: readonly string[]): Map<string, string> {
+  const folder = path.join(root, 'src/db/migrations')
+  const present = existsSync(folder) ? readdirSync(folder) : []
+  const latest = present
+    .map((name) => migrationFile.exec(`src/db/migrations/${name}`)?.[1])
+    .filter((ts): ts is string => ts !== undefined)
+    .sort()
+    .at(-1)
+  const renames = new Map<string, string>()
+  if (!latest) return renames
+  const after = Date.UTC(
+    Number(latest.slice(0, 4)),
+    Number(latest.slice(4, 6)) - 1,
+    Number(latest.slice(6, 8)),
+    Number(latest.slice(8, 10)),
+    Number(latest.slice(10, 12)),
+    Number(latest.slice(12, 14)),
+  )
+  let next = Math.max(Date.now(), after + 1_000)
+  for (const file of [...planned].sort()) {
+    const match = migrationFile.exec(file)
+    if (!match || existsSync(path.join(root, file)) || (match[1] as string) > latest) continue
+    renames.set(file, `src/db/migrations/${stamp(next)}_${match[2]}`)
+    next += 1_000
+  }
+  return renames
+}
+
 /**
  * What adding recipes to the project at `root` would do. A file backendkit generated and you
  * did not change (its hash matches the recorded one) may be rewritten; a file you changed, or one
@@ -78,15 +117,23 @@ export function planAdd(
   const plan = planProject(config.name, all, pinned ? { backendkit: { spec: pinned } } : {})
   const checksums = readChecksums(readText(path.join(root, CHECKSUMS_FILE)))
   const nextChecksums = { ...checksums }
-  for (const file of plan.files) {
-    const isShared = (SHARED_FILES as readonly string[]).includes(file.path)
-    if (file.recipe === 'backendkit' && !isShared) continue // merged below
-    if (!isShared && !adding.includes(file.recipe as RecipeName)) continue
+  const renamed = restampMigrations(
+    root,
+    plan.files.filter((f) => adding.includes(f.recipe as RecipeName)).map((f) => f.path),
+  )
+  for (const planned of plan.files) {
+    const isShared = (SHARED_FILES as readonly string[]).includes(planned.path)
+    if (planned.recipe === 'backendkit' && !isShared) continue // merged below
+    if (!isShared && !adding.includes(planned.recipe as RecipeName)) continue
+    const file = { ...planned, path: renamed.get(planned.path) ?? planned.path }
     const existing = existsSync(path.join(root, file.path))
       ? readFileSync(path.join(root, file.path))
       : undefined
-    const entry = (action: AddAction, note?: string) =>
-      entries.push({ path: file.path, action, recipe: file.recipe, ...(note ? { note } : {}) })
+    const note = renamed.has(planned.path)
+      ? 'dated now: the project has later migrations'
+      : undefined
+    const entry = (action: AddAction, why = note) =>
+      entries.push({ path: file.path, action, recipe: file.recipe, ...(why ? { note: why } : {}) })
     if (!existing) {
       entry('create')
     } else if (existing.equals(file.content)) {

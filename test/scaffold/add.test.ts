@@ -30,6 +30,32 @@ function tree(root: string): Record<string, string> {
 }
 
 describe('backendkit add', () => {
+  it("dates a recipe's migrations after the project's own, so they never sort before applied ones", async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'bk-add-'))
+    const made = await runCli(['new', 'svc', '--recipes', 'auth', '--no-install', '--no-git'], {
+      cwd,
+    })
+    expect(made.code, made.stderr).toBe(0)
+    const root = path.join(cwd, 'svc')
+    const migrations = path.join(root, 'src/db/migrations')
+    writeFileSync(path.join(migrations, '20261001120000_my_own_table.ts'), 'export {}\n')
+    const result = await runCli(['add', 'rest', '--json'], { cwd: root })
+    expect(result.code, result.stderr).toBe(0)
+    const names = readdirSync(migrations)
+      .filter((f) => f.endsWith('.ts'))
+      .sort()
+    expect(names[0]).toBe('20260101000000_users_and_refresh_tokens.ts') // there already
+    expect(names[1]).toBe('20261001120000_my_own_table.ts')
+    expect(names[2]).toMatch(/^\d{14}_posts_and_comments\.ts$/) // after the project's own
+    const entry = JSON.parse(result.stdout).entries.find((e: { path: string }) =>
+      e.path.endsWith('_posts_and_comments.ts'),
+    )
+    expect(entry).toMatchObject({ action: 'create', note: expect.stringMatching(/dated now/) })
+    // Recorded under the name it has in the project, so a later `add` sees it as backendkit's.
+    const sums = JSON.parse(read(root, '.backendkit/checksums.json')).files
+    expect(Object.keys(sums)).toContain(`src/db/migrations/${names[2]}`)
+  })
+
   it('adds deploy files that fit how the project has backendkit, and never changes that pin', async () => {
     const root = await coreProject()
     const result = await runCli(['add', 'deploy'], { cwd: root })
