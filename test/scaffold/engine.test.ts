@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import pkg from '../../package.json' with { type: 'json' }
 import { npmNameProblem, toPackageName } from '../../src/scaffold/npm-name.js'
-import { planProject } from '../../src/scaffold/plan.js'
+import { planProject, renderModules } from '../../src/scaffold/plan.js'
 import { recipeNames, recipes } from '../../src/scaffold/registry.js'
 import { outputName } from '../../src/scaffold/render.js'
 import { parseRecipeList, resolveRecipes } from '../../src/scaffold/resolve.js'
@@ -94,6 +94,23 @@ describe('rendering', () => {
     expect(readme).toMatch(/^# demo/)
     expect(readme).toContain(recipes.core.readme().split('\n')[0])
   })
+})
+
+describe('src/modules.ts', () => {
+  it.each([
+    [
+      ['core', 'database', 'redis'] as const,
+      'export const modules: readonly AppModule[] = [database, redis]\n',
+    ],
+    [recipeNames, 'export const modules: readonly AppModule[] = [\n  database,\n'],
+  ])(
+    'is written as Biome formats it: one line while it fits in 100 columns (%j)',
+    (installed, expected) => {
+      const text = renderModules(installed)
+      expect(text).toContain(expected)
+      expect(text.split('\n').every((line) => line.length <= 100)).toBe(true)
+    },
+  )
 })
 
 describe('npm package names', () => {
