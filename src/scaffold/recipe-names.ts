@@ -11,6 +11,7 @@ export const recipeNames = [
   'cache',
   'auth',
   'rest',
+  'realtime',
 ] as const
 
 export type RecipeName = (typeof recipeNames)[number]

@@ -3,6 +3,7 @@ import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
+import { realtime } from '../../recipes/realtime/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
 import { rest } from '../../recipes/rest/recipe.js'
 import type { Recipe } from './recipe.js'
@@ -17,6 +18,7 @@ export const recipes = {
   cache,
   auth,
   rest,
+  realtime,
 } satisfies { [Name in RecipeName]: Recipe<Name> }
 
 export { isRecipeName, type RecipeName, recipeNames } from './recipe-names.js'
