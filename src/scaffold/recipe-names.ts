@@ -11,6 +11,7 @@ export const recipeNames = [
   'cache',
   'auth',
   'rest',
+  'events',
   'realtime',
 ] as const
 

@@ -2,6 +2,7 @@ import { auth } from '../../recipes/auth/recipe.js'
 import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
+import { events } from '../../recipes/events/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
 import { realtime } from '../../recipes/realtime/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
@@ -18,6 +19,7 @@ export const recipes = {
   cache,
   auth,
   rest,
+  events,
   realtime,
 } satisfies { [Name in RecipeName]: Recipe<Name> }
 
