@@ -420,6 +420,40 @@ describe('heartbeats and sessions', () => {
 })
 
 describe('Redis away for a while', () => {
+  it('an instance started while Redis is down serves its sockets, and hears the others once Redis is back', {
+    timeout: 30_000,
+  }, async () => {
+    const proxy = await TcpProxy.start(testRedis.env.REDIS_URL)
+    await proxy.cut()
+    const started = performance.now()
+    const late = await startApp({
+      modules,
+      env: { ...env, REDIS_URL: proxy.url(testRedis.env.REDIS_URL) },
+    })
+    try {
+      expect(performance.now() - started).toBeLessThan(5_000)
+      const author = await signUp(a.url)
+      const { id: postId } = await createPost(author)
+      const client = await wsClient(late, author.accessToken)
+      expect(await client.request('post:subscribe', { postId })).toEqual({ ok: true })
+      await proxy.restore()
+      // Comments through A until one reaches the client on the late instance (it resubscribes
+      // to the other instances' messages once its connection is back).
+      let heard = false
+      for (let attempt = 0; attempt < 40 && !heard; attempt++) {
+        await comment(a, author, postId, `attempt ${attempt}`)
+        heard = await client
+          .waitFor((f) => f.event === 'comment:created', 500)
+          .then(() => true)
+          .catch(() => false)
+      }
+      expect(heard).toBe(true)
+    } finally {
+      await late.close()
+      await proxy.close()
+    }
+  })
+
   it('a Socket.IO broadcast made meanwhile still reaches the other instance (streams adapter)', async () => {
     const proxy = await TcpProxy.start(testRedis.env.REDIS_URL)
     const cutOff = await startApp({

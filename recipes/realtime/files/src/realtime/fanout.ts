@@ -51,8 +51,12 @@ export class Fanout {
     private readonly logger: Logger,
   ) {}
 
-  /** Subscribes to the other instances' messages for this instance's `/ws` clients. */
-  async start(): Promise<void> {
+  /**
+   * Subscribes to the other instances' messages for this instance's `/ws` clients. In the
+   * background: the subscriber connection waits for Redis (the start must not) and subscribes
+   * again after every reconnect.
+   */
+  start(): void {
     const { subscriber, channel } = this.redis
     subscriber.on('message', (from: string, raw: string) => {
       if (from !== channel) return
@@ -65,9 +69,8 @@ export class Fanout {
       if (message.origin === this.origin) return
       this.local.deliver(message.room, message.event, message.data as never)
     })
-    // The subscriber connection waits for Redis and subscribes again after each reconnect.
-    await subscriber.subscribe(channel).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'cannot subscribe to realtime messages yet')
+    subscriber.subscribe(channel).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'cannot subscribe to the other instances’ messages')
     })
   }
 

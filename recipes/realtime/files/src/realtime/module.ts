@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export const realtime = defineModule({
   name: 'realtime',
   env: realtimeEnv,
-  async init({ env, role, core, services, logger }) {
+  init({ env, role, core, services, logger }) {
     if (role !== 'server') return {}
     const redis = requireService(services, 'redis', 'realtime')
     const auth = requireService(services, 'auth', 'realtime')
@@ -71,7 +71,7 @@ export const realtime = defineModule({
       },
       logger,
     )
-    await fanout.start()
+    fanout.start()
     const commands = new RoomCommands(posts, fanout, logger)
     socketIo.serve(commands)
     websockets.serve(commands)
