@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { auth } from '../src/auth/module.js'
 import { database } from '../src/db/module.js'
+import { defineModule } from '../src/module.js'
 import { realtime } from '../src/realtime/module.js'
 import { redis } from '../src/redis/module.js'
 import { rest } from '../src/rest/module.js'
@@ -139,6 +141,41 @@ describe('comment:created reaches the post’s subscribers on every instance', (
     expect(client.frames.some((f) => f.event === 'comment:created')).toBe(false)
     const socket = await sio(b, author.accessToken)
     expect(await subscribeSocketIo(socket, 42)).toMatchObject({ ok: false })
+  })
+})
+
+describe('the event bus', () => {
+  it('a subscriber that fails fails neither the comment nor its broadcast', async () => {
+    const failing = defineModule({
+      name: 'failing-subscriber',
+      env: z.object({}),
+      init({ services }) {
+        services.events.on('comment.created', () => {
+          throw new Error('this subscriber broke')
+        })
+        return {}
+      },
+    })
+    const app = await startApp({
+      modules: [database, redis, auth, rest, failing, realtime],
+      env,
+      captureLogs: true,
+    })
+    try {
+      const author = await signUp(app.url)
+      const { id: postId } = await createPost(author)
+      const client = await wsClient(app, author.accessToken)
+      await client.request('post:subscribe', { postId })
+      const created = await comment(app, author, postId, 'despite a broken subscriber')
+      expect((await client.waitFor((f) => f.event === 'comment:created')).data).toEqual(created)
+      const failure = app.logs().find((line) => line.msg === 'event subscriber failed')
+      expect(failure).toMatchObject({
+        event: 'comment.created',
+        err: { message: 'this subscriber broke' },
+      })
+    } finally {
+      await app.close()
+    }
   })
 })
 
