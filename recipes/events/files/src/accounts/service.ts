@@ -58,6 +58,8 @@ export interface LedgerOptions {
 const RETRY_BUDGET_MS = 2_000
 /** A command answers once the read model shows it, or after this long anyway. */
 const READ_MODEL_WAIT_MS = 2_000
+/** Accounts whose last state this instance keeps, to replay only what was appended since. */
+const RECENT_STATES = 10_000
 
 const view = (account: Account): AccountView => ({
   id: account.id,
@@ -94,6 +96,8 @@ function decodeCursor(cursor: string): number {
  */
 export class LedgerService {
   private readonly queue = new KeyedQueue()
+  /** The state this instance last computed per account (least recently used first). */
+  private readonly recent = new Map<string, Account>()
   /** Since start, for metrics and benchmarks: commands recorded and optimistic retries. */
   readonly stats = { commands: 0, retries: 0, lostRaces: 0 }
 
@@ -223,6 +227,27 @@ export class LedgerService {
     return this.fold(snapshot?.state, events)
   }
 
+  /**
+   * The state a command decides on: the one this instance last computed for the account (else
+   * the latest snapshot), then the events appended since, read from the log. Like a snapshot it
+   * only saves replaying; the log is always read up to its end, and an append based on a state
+   * that is behind is refused by the unique version anyway.
+   */
+  private async current(id: string): Promise<Account | undefined> {
+    const known = this.recent.get(id)
+    if (!known) return this.load(id)
+    return this.fold(known, await this.store.readStream(id, known.version))
+  }
+
+  private remember(account: Account): void {
+    this.recent.delete(account.id)
+    this.recent.set(account.id, account)
+    if (this.recent.size > RECENT_STATES) {
+      const oldest = this.recent.keys().next().value
+      if (oldest !== undefined) this.recent.delete(oldest)
+    }
+  }
+
   /** The account's state from its whole stream, ignoring snapshots (what a rebuild relies on). */
   async replay(id: string): Promise<Account | undefined> {
     return this.fold(undefined, await this.store.readStream(id))
@@ -237,37 +262,48 @@ export class LedgerService {
       )
   }
 
-  private execute(id: string, command: AccountCommand, actor: Express.User): Promise<AccountView> {
-    return this.queue.run(id, async () => {
-      const started = Date.now()
-      for (;;) {
-        const state = await this.load(id)
-        if (!state) throw new NotFoundError('Account not found')
-        this.requireOwner(state.ownerId, actor)
-        const event = decide(state, command)
-        let recorded: RecordedEvent
-        try {
-          recorded = await this.append(state, event, actor)
-        } catch (error) {
-          if (!(error instanceof ConcurrencyError)) throw error
-          // Another instance appended first: decide again on the state that includes its event.
-          this.stats.retries++
-          if (Date.now() - started < RETRY_BUDGET_MS) continue
-          this.stats.lostRaces++
-          throw new ConflictError('A concurrent change won; retry the request', {
-            code: 'CONCURRENT_CHANGE',
-          })
-        }
-        this.stats.commands++
-        const account = view(evolve(state, { ...event, streamId: id, version: recorded.version }))
-        await this.readModelShows(recorded)
-        await this.events.emit(
-          event.type === 'FundsDeposited' ? 'account.deposited' : 'account.withdrawn',
-          { account, amount: command.amount },
-        )
-        return account
-      }
+  private async execute(
+    id: string,
+    command: AccountCommand,
+    actor: Express.User,
+  ): Promise<AccountView> {
+    // The queue covers load → decide → append; waiting for the read model happens outside it,
+    // so the account's next command does not wait for this one's projection.
+    const { account, recorded } = await this.queue.run(id, () => this.record(id, command, actor))
+    await this.readModelShows(recorded)
+    await this.events.emit(command.type === 'deposit' ? 'account.deposited' : 'account.withdrawn', {
+      account,
+      amount: command.amount,
     })
+    return account
+  }
+
+  /** Decides on the current state and appends; on a lost race, again on the new state. */
+  private async record(id: string, command: AccountCommand, actor: Express.User) {
+    const started = Date.now()
+    for (;;) {
+      const state = await this.current(id)
+      if (!state) throw new NotFoundError('Account not found')
+      this.requireOwner(state.ownerId, actor)
+      const event = decide(state, command)
+      let recorded: RecordedEvent
+      try {
+        recorded = await this.append(state, event, actor)
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error
+        // Another instance appended first: decide again on the state that includes its event.
+        this.stats.retries++
+        if (Date.now() - started < RETRY_BUDGET_MS) continue
+        this.stats.lostRaces++
+        throw new ConflictError('A concurrent change won; retry the request', {
+          code: 'CONCURRENT_CHANGE',
+        })
+      }
+      this.stats.commands++
+      const next = evolve(state, { ...event, streamId: id, version: recorded.version })
+      this.remember(next)
+      return { account: view(next), recorded }
+    }
   }
 
   /** Appends the event after the state's version, with a snapshot every `snapshotEvery`. */
