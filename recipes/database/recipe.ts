@@ -41,5 +41,5 @@ export const database = defineRecipe({
       description: 'The server cancels any statement running longer than this',
     },
   ],
-  adds: ['src/db/', 'migrations', 'db:seed', 'readiness: postgres'],
+  adds: ['src/db/', 'migrations', 'db:seed', 'readiness: postgres', 'pagination'],
 })

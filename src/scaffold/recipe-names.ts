@@ -13,6 +13,8 @@ export const recipeNames = [
   'auth',
   'rest',
   'flags',
+  'events',
+  'realtime',
   'observability',
   'deploy',
 ] as const

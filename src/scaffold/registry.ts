@@ -3,10 +3,12 @@ import { cache } from '../../recipes/cache/recipe.js'
 import { core } from '../../recipes/core/recipe.js'
 import { database } from '../../recipes/database/recipe.js'
 import { deploy } from '../../recipes/deploy/recipe.js'
+import { events } from '../../recipes/events/recipe.js'
 import { flags } from '../../recipes/flags/recipe.js'
 import { maintenance } from '../../recipes/maintenance/recipe.js'
 import { observability } from '../../recipes/observability/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
+import { realtime } from '../../recipes/realtime/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
 import { rest } from '../../recipes/rest/recipe.js'
 import type { Recipe } from './recipe.js'
@@ -23,6 +25,8 @@ export const recipes = {
   auth,
   rest,
   flags,
+  events,
+  realtime,
   observability,
   deploy,
 } satisfies { [Name in RecipeName]: Recipe<Name> }

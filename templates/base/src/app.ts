@@ -107,17 +107,19 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   slot('auth-context')
   // 7. rate limits: per user when signed in (hence after 6), else per IP; before a body is read;
   slot('rate-limit')
-  // 8. the body: JSON only, within the size limit (415 / 400 / 413 otherwise);
+  // 8. what reads its own body (Engine.IO's long-polling, a signed webhook): before the parser;
+  slot('raw-body')
+  // 9. the body: JSON only, within the size limit (415 / 400 / 413 otherwise);
   app.use(requireJson())
   app.use(express.json({ limit: config.core.BODY_LIMIT }))
-  // 9. HTTP caching (ETag, Cache-Control) just before the routes;
+  // 10. HTTP caching (ETag, Cache-Control) just before the routes;
   slot('cache')
-  // 10. the routes, and the OpenAPI document of every module's routes;
+  // 11. the routes, and the OpenAPI document of every module's routes;
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi)
   })
   for (const { path, router } of collect((m) => m.routes)) app.use(path, router)
-  // 11. a JSON 404, and the one error handler, last.
+  // 12. a JSON 404, and the one error handler, last.
   app.use(notFound())
   app.use(
     errorHandler({

@@ -46,9 +46,18 @@ export type AvailableServices = CoreServices & Partial<Services>
  * - `maintenance`: refuses everything during `backendkit down`, before anything costs;
  * - `auth-context`: sets `req.user` from a valid access token, never refuses;
  * - `rate-limit`: per user when signed in (so after auth-context), else per client IP;
+ * - `raw-body`: handlers that read the request body themselves, so before the JSON body parser
+ *   and its 415 for anything else: Engine.IO's long-polling (text/plain), a webhook that checks a
+ *   signature over the raw bytes;
  * - `cache`: HTTP caching of parsed, authorised requests, just before the routes.
  */
-export type MiddlewareSlot = 'probes' | 'maintenance' | 'auth-context' | 'rate-limit' | 'cache'
+export type MiddlewareSlot =
+  | 'probes'
+  | 'maintenance'
+  | 'auth-context'
+  | 'rate-limit'
+  | 'raw-body'
+  | 'cache'
 
 export interface ModuleMiddleware {
   slot: MiddlewareSlot

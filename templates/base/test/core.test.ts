@@ -67,10 +67,26 @@ const demo = defineModule({
       // Listed out of order on purpose: the chain puts each slot in its place.
       middleware: [
         { slot: 'cache', handler: mark('cache') },
+        { slot: 'raw-body', handler: mark('raw-body') },
         { slot: 'rate-limit', handler: mark('rate-limit') },
         { slot: 'maintenance', handler: mark('maintenance') },
         { slot: 'auth-context', handler: mark('auth-context') },
         { slot: 'probes', handler: mark('probes'), path: '/demo' },
+        // Reads its own (text) body, which the JSON parser after it would refuse with a 415.
+        {
+          slot: 'raw-body',
+          path: '/demo/raw',
+          handler: (req, res) => {
+            const chunks: Buffer[] = []
+            req.on('data', (chunk: Buffer) => chunks.push(chunk))
+            req.on('end', () => {
+              res.json({
+                received: Buffer.concat(chunks).toString(),
+                type: req.headers['content-type'],
+              })
+            })
+          },
+        },
       ],
       routes: [{ path: '/demo', router }],
       openapi: [
@@ -169,13 +185,28 @@ describe('the middleware chain', () => {
 
   it('runs module middleware slot by slot, in the order of src/app.ts, whatever the module lists', async () => {
     const res = await fetch(`${server.url}/demo/greeting`)
-    expect(res.headers.get('x-slots')).toBe('probes, maintenance, auth-context, rate-limit, cache')
+    expect(res.headers.get('x-slots')).toBe(
+      'probes, maintenance, auth-context, rate-limit, raw-body, cache',
+    )
     expect(await res.json()).toEqual({ greeting: 'hi' })
+  })
+
+  it('a raw-body handler reads the body itself, before the JSON parser would refuse it', async () => {
+    const res = await post('/demo/raw', '42:["message"]', { 'content-type': 'text/plain' })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ received: '42:["message"]', type: 'text/plain' })
+    expect(res.headers.get('x-slots')).toBe(
+      'probes, maintenance, auth-context, rate-limit, raw-body',
+    )
+    const elsewhere = await post('/demo/items/1', 'title=x', { 'content-type': 'text/plain' })
+    expect(elsewhere.status).toBe(415)
   })
 
   it('a path-scoped middleware runs only under its path; probes are never behind the slots', async () => {
     const outside = await fetch(`${server.url}/nope`)
-    expect(outside.headers.get('x-slots')).toBe('maintenance, auth-context, rate-limit, cache')
+    expect(outside.headers.get('x-slots')).toBe(
+      'maintenance, auth-context, rate-limit, raw-body, cache',
+    )
     const probe = await fetch(`${server.url}/health/ready`)
     expect(probe.headers.get('x-slots')).toBeNull()
   })

@@ -57,6 +57,9 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     service: (key) => requireService(app.services, key, 'test'),
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     async close() {
+      // What the modules would drain on shutdown (open WebSockets) is cut, as a second signal
+      // does: upgraded sockets are not the server's to close, and server.close() waits for them.
+      for (const step of app.drain) step.abort()
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
       await app.stop()
