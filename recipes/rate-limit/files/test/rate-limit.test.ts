@@ -110,10 +110,25 @@ describe('the default policy', () => {
   })
 
   it('publishes its policies to Redis, so the operator sees the limits', async () => {
-    expect(await space.redis.hgetall(`${space.prefix}rl-policies`)).toEqual({
-      default: JSON.stringify({ q: 5, w: 60 }),
-      auth: JSON.stringify({ q: 3, w: 900 }),
+    // A prefix of its own: the other tests' apps publish their own policies.
+    const prefix = `${space.prefix}policies:`
+    const own = await startApp({
+      modules,
+      env: {
+        ...space.env,
+        REDIS_KEY_PREFIX: prefix,
+        RATE_LIMIT_MAX: '5',
+        AUTH_RATE_LIMIT_MAX: '3',
+      },
     })
+    try {
+      expect(await space.redis.hgetall(`${prefix}rl-policies`)).toEqual({
+        default: JSON.stringify({ q: 5, w: 60 }),
+        auth: JSON.stringify({ q: 3, w: 900 }),
+      })
+    } finally {
+      await own.close()
+    }
   })
 })
 
