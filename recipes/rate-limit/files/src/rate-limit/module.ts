@@ -41,7 +41,7 @@ export const rateLimitEnv = z.object({
 export const rateLimiting = defineModule({
   name: 'rate-limit',
   env: rateLimitEnv,
-  init({ env, services, logger }) {
+  async init({ env, services, logger }) {
     const redis = requireService(services, 'redis', 'rate-limit')
     const window = new SlidingWindow(redis.client)
     const policies: RateLimitPolicy[] = [
@@ -98,7 +98,7 @@ export const rateLimiting = defineModule({
           logger.warn({ err: error }, 'could not publish the rate-limit policies'),
         )
     redis.client.on('ready', publish)
-    if (redis.ready) void publish()
+    if (redis.ready) await publish()
     // `backendkit ratelimit reset` deletes the keys and announces it here: every instance then
     // drops its local state for them (token buckets, refusals held until the old reset).
     const resets = redis.connect('subscriber')
