@@ -93,14 +93,13 @@ await build({
   external: ['zod'],
   logLevel: 'warning',
 })
-const { projectConfigSchema } = await import(`./${schemaModule}`)
-const { z } = await import('zod')
+const { projectConfigJsonSchema } = await import(`./${schemaModule}`)
 const { rmSync, writeFileSync } = await import('node:fs')
 const jsonSchema = {
   title: 'backendkit.json',
   description:
     "A backendkit project's conventions, shared by the service and the operate commands.",
-  ...z.toJSONSchema(projectConfigSchema, { io: 'input' }),
+  ...projectConfigJsonSchema(),
 }
 writeFileSync('dist/backendkit.schema.json', `${JSON.stringify(jsonSchema, null, 2)}\n`)
 rmSync(schemaModule)

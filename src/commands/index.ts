@@ -2,11 +2,13 @@ import type { Command } from 'commander'
 import type { CommandImpl } from './action.js'
 import { registerAdd } from './add/index.js'
 import { registerCache } from './cache/index.js'
+import { registerCron } from './cron/index.js'
 import { registerFlags } from './flags/index.js'
 import { registerHealth } from './health/index.js'
 import { registerDown, registerUp } from './maintenance/index.js'
 import { registerMigrate } from './migrate/index.js'
 import { registerNew } from './new/index.js'
+import { registerQueue } from './queue/index.js'
 import { registerRatelimit } from './ratelimit/index.js'
 import { registerRecipes } from './recipes/index.js'
 import { globalOptions } from './shared-options.js'
@@ -25,9 +27,11 @@ const commands: Record<string, Register> = {
   add: registerAdd,
   recipes: registerRecipes,
   migrate: registerMigrate,
+  queue: registerQueue,
   ratelimit: registerRatelimit,
   cache: registerCache,
   flags: registerFlags,
+  cron: registerCron,
   health: registerHealth,
   down: registerDown,
   up: registerUp,

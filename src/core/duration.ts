@@ -19,3 +19,21 @@ export function parseDuration(value: string): number {
   if (ms <= 0) throw new InvalidArgumentError('Expected a duration above zero.')
   return ms
 }
+
+/** 93784000 → "1d 2h 3m 4s"; under a minute with one decimal: 1500 → "1.5s". */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`
+  const parts: string[] = []
+  let rest = Math.floor(ms / 1000)
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    const n = Math.floor(rest / size)
+    rest -= n * size
+    if (n) parts.push(`${n}${unit}`)
+  }
+  return parts.join(' ')
+}

@@ -1,40 +1,67 @@
-import { z } from 'zod'
+import { createRequire } from 'node:module'
+import type * as zod from 'zod'
+
+/**
+ * zod, loaded when backendkit.json is first validated: an operate command given its prefixes and
+ * URLs never reads the file, and zod is the largest thing a command would load for nothing
+ * (bench/suites/queue-list.js).
+ */
+let zodModule: typeof zod | undefined
+const loadZod = () => {
+  zodModule ??= createRequire(import.meta.url)('zod') as typeof zod
+  return zodModule
+}
 
 /**
  * `backendkit.json`: the conventions a generated service shares with the operator. It never holds
  * a connection URL (those come from the environment).
  */
-export const projectConfigSchema = z
-  .object({
-    $schema: z.string().optional(),
-    name: z.string().min(1, 'must not be empty'),
-    recipes: z.array(z.string().min(1)).default([]),
-    redis: z.strictObject({ keyPrefix: z.string().optional() }).optional(),
-    migrations: z
-      .strictObject({
-        dir: z.string().min(1).optional(),
-        template: z.string().min(1).optional(),
-      })
-      .optional(),
-    queues: z.strictObject({ prefix: z.string().min(1).optional() }).optional(),
-    flags: z
-      .strictObject({
-        table: z.string().min(1).optional(),
-        channel: z.string().min(1).optional(),
-      })
-      .optional(),
-    health: z
-      .strictObject({
-        url: z.url({ protocol: /^https?$/ }).optional(),
-        live: z.string().startsWith('/').optional(),
-        ready: z.string().startsWith('/').optional(),
-      })
-      .optional(),
-  })
-  .strict()
+function buildSchema(z: typeof zod.z) {
+  return z
+    .object({
+      $schema: z.string().optional(),
+      name: z.string().min(1, 'must not be empty'),
+      recipes: z.array(z.string().min(1)).default([]),
+      redis: z.strictObject({ keyPrefix: z.string().optional() }).optional(),
+      migrations: z
+        .strictObject({
+          dir: z.string().min(1).optional(),
+          template: z.string().min(1).optional(),
+        })
+        .optional(),
+      queues: z.strictObject({ prefix: z.string().min(1).optional() }).optional(),
+      flags: z
+        .strictObject({
+          table: z.string().min(1).optional(),
+          channel: z.string().min(1).optional(),
+        })
+        .optional(),
+      health: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/ }).optional(),
+          live: z.string().startsWith('/').optional(),
+          ready: z.string().startsWith('/').optional(),
+        })
+        .optional(),
+    })
+    .strict()
+}
 
-export type ProjectConfigInput = z.input<typeof projectConfigSchema>
-export type ProjectConfig = z.output<typeof projectConfigSchema>
+type ProjectConfigSchema = ReturnType<typeof buildSchema>
+let schema: ProjectConfigSchema | undefined
+
+export function projectConfigSchema(): ProjectConfigSchema {
+  schema ??= buildSchema(loadZod().z)
+  return schema
+}
+
+/** The JSON Schema of backendkit.json (dist/backendkit.schema.json, written by the build). */
+export function projectConfigJsonSchema(): Record<string, unknown> {
+  return loadZod().z.toJSONSchema(projectConfigSchema(), { io: 'input' }) as Record<string, unknown>
+}
+
+export type ProjectConfigInput = zod.input<ProjectConfigSchema>
+export type ProjectConfig = zod.output<ProjectConfigSchema>
 
 /** The conventions with every default filled in, as the operate commands use them. */
 export interface Conventions {
@@ -68,7 +95,7 @@ export function resolveConventions(config: ProjectConfig | undefined): Conventio
 }
 
 /** `redis.keyPrefix` → the first zod issue as "field: problem". */
-export function describeConfigIssue(error: z.ZodError): string {
+export function describeConfigIssue(error: zod.ZodError): string {
   const issue = error.issues[0]
   if (!issue) return 'invalid'
   if (issue.code === 'unrecognized_keys') {

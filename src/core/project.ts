@@ -51,7 +51,7 @@ export function readProjectConfig(root: string): ProjectConfig | undefined {
       'E_CONFIG',
     )
   }
-  const parsed = projectConfigSchema.safeParse(raw)
+  const parsed = projectConfigSchema().safeParse(raw)
   if (!parsed.success) {
     throw usageError(
       `${CONFIG_FILE} is invalid: ${describeConfigIssue(parsed.error)}`,

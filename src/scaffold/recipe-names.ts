@@ -14,6 +14,8 @@ export const recipeNames = [
   'rest',
   'flags',
   'events',
+  'queues',
+  'jobs',
   'realtime',
   'observability',
   'deploy',

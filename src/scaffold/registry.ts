@@ -5,8 +5,10 @@ import { database } from '../../recipes/database/recipe.js'
 import { deploy } from '../../recipes/deploy/recipe.js'
 import { events } from '../../recipes/events/recipe.js'
 import { flags } from '../../recipes/flags/recipe.js'
+import { jobs } from '../../recipes/jobs/recipe.js'
 import { maintenance } from '../../recipes/maintenance/recipe.js'
 import { observability } from '../../recipes/observability/recipe.js'
+import { queues } from '../../recipes/queues/recipe.js'
 import { rateLimit } from '../../recipes/rate-limit/recipe.js'
 import { realtime } from '../../recipes/realtime/recipe.js'
 import { redis } from '../../recipes/redis/recipe.js'
@@ -26,6 +28,8 @@ export const recipes = {
   rest,
   flags,
   events,
+  queues,
+  jobs,
   realtime,
   observability,
   deploy,

@@ -77,6 +77,21 @@ describe('the CLI shell', () => {
     [['flags', 'history', '--help']],
     [['down', '--help']],
     [['up', '--help']],
+    [['queue', '--help']],
+    ...[
+      'list',
+      'inspect',
+      'retry',
+      'remove',
+      'clean',
+      'pause',
+      'resume',
+      'drain',
+      'obliterate',
+      'promote',
+    ].map((verb) => [['queue', verb, '--help']]),
+    [['cron', '--help']],
+    ...['list', 'run', 'pause', 'resume'].map((verb) => [['cron', verb, '--help']]),
   ])('%j loads none of the heavy modules', async (args) => {
     const loaded = await packagesLoadedBy(args)
     expect(loaded.filter((name) => heavy.includes(name))).toEqual([])
@@ -88,8 +103,35 @@ describe('the CLI shell', () => {
       ['ratelimit', 'list', '--redis-url', `redis://127.0.0.1:${closedPort}`, '--prefix', 'x:'],
       'ioredis',
     ],
+    [
+      [
+        'queue',
+        'retry',
+        'q',
+        '1',
+        '--redis-url',
+        `redis://127.0.0.1:${closedPort}`,
+        '--queue-prefix',
+        'x',
+      ],
+      'ioredis',
+    ],
   ])('proves the probe sees heavy modules when a command does run (%j)', async (args, heavyOne) => {
     expect(await packagesLoadedBy(args)).toContain(heavyOne)
+  })
+
+  it('an operate command given its prefix and URL never loads zod (backendkit.json is not read)', async () => {
+    const args = [
+      'queue',
+      'list',
+      '--queue-prefix',
+      'x',
+      '--redis-url',
+      `redis://127.0.0.1:${closedPort}`,
+    ]
+    const loaded = await packagesLoadedBy(args)
+    expect(loaded).toContain('ioredis')
+    expect(loaded).not.toContain('zod')
   })
 
   it.each([
@@ -104,6 +146,25 @@ describe('the CLI shell', () => {
     [
       ['flags', '--help'],
       ['list', 'get', 'set', 'delete', 'eval', 'history'],
+    ],
+    [
+      ['queue', '--help'],
+      [
+        'list',
+        'inspect',
+        'retry',
+        'remove',
+        'clean',
+        'pause',
+        'resume',
+        'drain',
+        'obliterate',
+        'promote',
+      ],
+    ],
+    [
+      ['cron', '--help'],
+      ['list', 'run', 'pause', 'resume'],
     ],
     [
       ['--prefix', 'p:', '--json', 'migrate', '--help'],

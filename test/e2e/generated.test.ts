@@ -53,8 +53,12 @@ async function generate(...args: string[]): Promise<string> {
   return root
 }
 
-function boot(root: string, env: Record<string, string>): ChildProcess & { logs: () => string } {
-  const child = spawn(process.execPath, ['dist/server.js'], {
+function boot(
+  root: string,
+  env: Record<string, string>,
+  entry = 'dist/server.js',
+): ChildProcess & { logs: () => string } {
+  const child = spawn(process.execPath, [entry], {
     cwd: root,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -186,7 +190,11 @@ describe.each([
     const tests = npm(
       root,
       'test',
-      { TEST_DATABASE_URL: testServices.postgresAdminUrl, TEST_REDIS_URL: testServices.redisUrl },
+      {
+        TEST_DATABASE_URL: testServices.postgresAdminUrl,
+        TEST_REDIS_URL: testServices.redisUrl,
+        TEST_AMQP_URL: testServices.amqpUrl,
+      },
       ['--sequence.shuffle'],
     )
     expect(tests.code, tests.output).toBe(0)
@@ -234,6 +242,9 @@ describe.each([
             DATABASE_URL: db.url,
             REDIS_URL: testServices.redisUrl,
             REDIS_KEY_PREFIX: `e2e-${port}:`,
+            QUEUE_PREFIX: `e2e-${port}:bull`,
+            AMQP_URL: testServices.amqpUrl,
+            AMQP_PREFIX: `e2e-${port}`,
             JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123',
           }
         : {}),
@@ -288,6 +299,54 @@ describe.each([
     if (complete)
       expect(report.readiness.checks.map((c: { name: string }) => c.name)).toContain('postgres')
 
+    // The worker (npm run worker) of the same build, with its own probes.
+    const workerPort = await freePort()
+    const worker = boot(root, { ...env, WORKER_HEALTH_PORT: String(workerPort) }, 'dist/worker.js')
+    const workerProbe = await runBin(
+      ['health', `http://127.0.0.1:${workerPort}`, '--wait', '--timeout', '20s', '--json'],
+      { cwd: root },
+    )
+    expect(workerProbe.code, `${workerProbe.stdout}\n${worker.logs()}`).toBe(0)
+    if (complete) {
+      const checks = JSON.parse(workerProbe.stdout).readiness.checks.map(
+        (c: { name: string }) => c.name,
+      )
+      expect(checks).toEqual(expect.arrayContaining(['rabbitmq', 'queue-workers', 'postgres']))
+      // A comment on the admin's post, by the e2e user: the built worker notifies the admin.
+      const api = `http://127.0.0.1:${port}/api`
+      const token = async (email: string, password: string) => {
+        const login = await fetch(`${api}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password }),
+        })
+        return `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`
+      }
+      const admin = await token('root@example.com', 'a long admin password')
+      const user = await token('e2e@example.com', 'e2e password 123')
+      const send = async (path: string, authorization: string, body: unknown) =>
+        (await fetch(`${api}${path}`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.json())) as { id: string }
+      const users = (await fetch(`${api}/users?limit=100`, {
+        headers: { authorization: admin },
+      }).then((r) => r.json())) as { data: { id: string; email?: string }[] }
+      const me = users.data.find((u) => u.email === 'root@example.com') as { id: string }
+      const post = await send(`/users/${me.id}/posts`, admin, { title: 'Hi', body: 'there' })
+      await send(`/posts/${post.id}/comments`, user, { body: 'a comment' })
+      let notified = 0
+      for (let i = 0; i < 100 && notified === 0; i++) {
+        await sleep(100)
+        const page = (await fetch(`${api}/notifications`, {
+          headers: { authorization: admin },
+        }).then((r) => r.json())) as { data: unknown[] }
+        notified = page.data.length
+      }
+      expect(notified, worker.logs()).toBe(1)
+    }
+
     // SIGTERM under load, the way Kubernetes ends a pod behind a load balancer: readiness turns
     // 503 at once while the server goes on serving for SHUTDOWN_DELAY_MS; the load balancer (the
     // load here) stops sending a moment after it sees the 503; requests in flight finish, even
@@ -325,6 +384,9 @@ describe.each([
     expect(closedAt - signalledAt).toBeGreaterThanOrEqual(shutdownDelayMs - 50)
     expect(statuses).toEqual(Array(8).fill(404))
     expect(exitCode, server.logs()).toBe(0)
+
+    worker.kill('SIGTERM')
+    expect(await exitCodeOf(worker), worker.logs()).toBe(0)
   })
 })
 
@@ -341,6 +403,7 @@ describe('the complete project with PostgreSQL and Redis unreachable', () => {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere',
       DATABASE_CONNECT_TIMEOUT_MS: '300',
       REDIS_URL: 'redis://127.0.0.1:9',
+      AMQP_URL: 'amqp://127.0.0.1:9',
       JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123',
     })
     const live = await runBin(

@@ -76,6 +76,7 @@ async function check(recipe: string): Promise<void> {
   const tests = await run(root, bin('vitest'), ['run', '--sequence.shuffle'], {
     TEST_DATABASE_URL: testServices.postgresAdminUrl,
     TEST_REDIS_URL: testServices.redisUrl,
+    TEST_AMQP_URL: testServices.amqpUrl,
   })
   expect(tests.code, tests.output).toBe(0)
   expect(tests.output).toMatch(/Tests\s+\d+ passed/)

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, runBin } from '../support/cli.js'
+import { testServices } from '../support/env.js'
 import { useTestDatabase } from '../support/services.js'
 
 /**
@@ -87,6 +88,7 @@ async function boot(): Promise<Instance> {
       PORT: String(port),
       DATABASE_URL: db.url,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      AMQP_URL: testServices.amqpUrl,
       JWT_SECRET: 'outage-test-secret-that-is-long-enough-0123456789',
       AUTH_COOKIE_SECURE: 'false',
       TRUST_PROXY: '1',

@@ -1,9 +1,9 @@
 import { cacheLayout, parseEnvelope } from '../../cache/layout.js'
 import { usingRedis } from '../../core/connections/redis.js'
 import type { CommandContext } from '../../core/context.js'
+import { formatDuration } from '../../core/duration.js'
 import { errorMessage } from '../../core/errors.js'
 import type { CommandResult } from '../../core/output.js'
-import { formatDuration } from './shared.js'
 
 export interface CacheGetData {
   prefix: string

@@ -47,6 +47,7 @@ export function pageOf<T extends z.ZodType>(item: T) {
 const reasons: Record<number, string> = {
   200: 'OK',
   201: 'Created',
+  202: 'Accepted',
   204: 'No Content',
   304: 'Not Modified',
   400: 'Bad request',
