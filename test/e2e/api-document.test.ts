@@ -24,6 +24,7 @@ const env = {
   LOG_LEVEL: 'silent',
   DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none',
   REDIS_URL: 'redis://127.0.0.1:9',
+  AMQP_URL: 'amqp://127.0.0.1:9',
   REDIS_COMMAND_TIMEOUT_MS: '100',
   JWT_SECRET: 'a-secret-that-is-long-enough-for-the-check-0123',
 }

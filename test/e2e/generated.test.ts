@@ -9,7 +9,12 @@ import { stripVTControlCharacters } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, runBin } from '../support/cli.js'
 import { testServices } from '../support/env.js'
-import { queryDatabase, useTestDatabase } from '../support/services.js'
+import {
+  queryDatabase,
+  useAmqpPrefix,
+  useRedisPrefix,
+  useTestDatabase,
+} from '../support/services.js'
 
 /**
  * End to end, as a user works: the built bin generates a project, which reuses this repo's
@@ -19,6 +24,8 @@ import { queryDatabase, useTestDatabase } from '../support/services.js'
  */
 
 const db = useTestDatabase('e2e')
+const redis = useRedisPrefix('e2e')
+const amqp = useAmqpPrefix('e2e')
 const children: ChildProcess[] = []
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL')
@@ -233,6 +240,7 @@ describe.each([
 
     const port = await freePort()
     const shutdownDelayMs = 1_000
+    const metricsToken = 'e2e-metrics-token-0123456789'
     const env = {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -241,11 +249,14 @@ describe.each([
         ? {
             DATABASE_URL: db.url,
             REDIS_URL: testServices.redisUrl,
-            REDIS_KEY_PREFIX: `e2e-${port}:`,
-            QUEUE_PREFIX: `e2e-${port}:bull`,
-            AMQP_URL: testServices.amqpUrl,
-            AMQP_PREFIX: `e2e-${port}`,
+            REDIS_KEY_PREFIX: redis.prefix,
+            QUEUE_PREFIX: `${redis.prefix}bull`,
+            AMQP_URL: amqp.url,
+            AMQP_PREFIX: amqp.prefix,
             JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256-0123',
+            // Metrics on the API port behind the token (no port of their own for the server).
+            METRICS_TOKEN: metricsToken,
+            METRICS_PORT: '0',
           }
         : {}),
     }
@@ -301,7 +312,16 @@ describe.each([
 
     // The worker (npm run worker) of the same build, with its own probes.
     const workerPort = await freePort()
-    const worker = boot(root, { ...env, WORKER_HEALTH_PORT: String(workerPort) }, 'dist/worker.js')
+    const workerMetricsPort = await freePort()
+    const worker = boot(
+      root,
+      {
+        ...env,
+        WORKER_HEALTH_PORT: String(workerPort),
+        ...(complete ? { METRICS_PORT: String(workerMetricsPort) } : {}),
+      },
+      'dist/worker.js',
+    )
     const workerProbe = await runBin(
       ['health', `http://127.0.0.1:${workerPort}`, '--wait', '--timeout', '20s', '--json'],
       { cwd: root },
@@ -345,6 +365,32 @@ describe.each([
         notified = page.data.length
       }
       expect(notified, worker.logs()).toBe(1)
+
+      // Metrics: the API's behind its token, by route template; the worker's on its own port;
+      // both count the jobs of every queue by state.
+      const metricsUrl = `http://127.0.0.1:${port}/metrics`
+      expect((await fetch(metricsUrl)).status).toBe(401)
+      const scraped = await fetch(metricsUrl, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      })
+      expect(scraped.status).toBe(200)
+      const exposition = await scraped.text()
+      expect(exposition).toMatch(
+        /^http_request_duration_seconds_count\{[^}]*route="\/api\/posts\/:[a-zA-Z]+\/comments"[^}]*\} 1$/m,
+      )
+      expect(exposition).not.toContain(post.id)
+      expect(exposition).toMatch(/^queue_jobs\{queue="notifications",state="completed"\} 1$/m)
+      expect(exposition).toMatch(/^db_pool_connections/m)
+      // With METRICS_TOKEN set, the worker's port asks for it too.
+      const workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`
+      expect((await fetch(workerMetricsUrl)).status).toBe(401)
+      const workerMetrics = await fetch(workerMetricsUrl, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      })
+      expect(workerMetrics.status).toBe(200)
+      expect(await workerMetrics.text()).toMatch(
+        /^queue_jobs\{queue="notifications",state="completed"\} 1$/m,
+      )
     }
 
     // SIGTERM under load, the way Kubernetes ends a pod behind a load balancer: readiness turns
@@ -412,7 +458,7 @@ describe('the complete project with PostgreSQL and Redis unreachable', () => {
         `http://127.0.0.1:${port}`,
         '--wait',
         '--timeout',
-        '3s',
+        '5s',
         '--interval',
         '200ms',
         '--json',

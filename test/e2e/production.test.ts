@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBin } from '../support/cli.js'
 import { parseDockerfile, runStage, type StageRun } from '../support/dockerfile.js'
 import { testServices } from '../support/env.js'
-import { useRedisPrefix, useTestDatabase } from '../support/services.js'
+import { useAmqpPrefix, useRedisPrefix, useTestDatabase } from '../support/services.js'
 
 /**
  * From a checkout of backendkit, as a user goes to production: `new` writes the complete service
@@ -22,6 +22,7 @@ import { useRedisPrefix, useTestDatabase } from '../support/services.js'
 
 const db = useTestDatabase('prod')
 const redis = useRedisPrefix('prod')
+const amqp = useAmqpPrefix('prod')
 const npmOffline = {
   npm_config_prefer_offline: 'true',
   npm_config_audit: 'false',
@@ -194,6 +195,9 @@ describe('the complete service, generated from a checkout and run as its image r
       DATABASE_URL: db.url,
       REDIS_URL: testServices.redisUrl,
       REDIS_KEY_PREFIX: redis.prefix,
+      QUEUE_PREFIX: `${redis.prefix}bull`,
+      AMQP_URL: amqp.url,
+      AMQP_PREFIX: amqp.prefix,
       JWT_SECRET: 'production-test-secret-long-enough-for-hs256-0123',
     }
     expect(stage.cmd).toEqual(['node', 'dist/server.js'])

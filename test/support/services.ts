@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { connect } from 'amqplib'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
@@ -78,4 +79,27 @@ export function useRedisPrefix(label = 'bk'): { prefix: string; url: string } {
 /** A RabbitMQ queue name of its own (tests that declare it delete it afterwards). */
 export function uniqueQueueName(label = 'bk'): string {
   return `${label}-test-${unique()}`
+}
+
+/**
+ * A RabbitMQ prefix (`AMQP_PREFIX`) of its own for a generated service a test runs: the exchanges
+ * and queues the queues recipe declares under it are deleted afterwards.
+ */
+export function useAmqpPrefix(label = 'bk'): { prefix: string; url: string } {
+  const prefix = `${label}-test-${unique()}`
+  afterAll(async () => {
+    const connection = await connect(testServices.amqpUrl)
+    try {
+      const channel = await connection.createChannel()
+      for (const queue of ['event-log', 'event-log.retry', 'event-log.dead']) {
+        await channel.deleteQueue(`${prefix}.${queue}`)
+      }
+      for (const exchange of ['events', 'dead-letter']) {
+        await channel.deleteExchange(`${prefix}.${exchange}`)
+      }
+    } finally {
+      await connection.close()
+    }
+  })
+  return { prefix, url: testServices.amqpUrl }
 }

@@ -168,7 +168,7 @@ describe('src/worker.ts as a process', { timeout: 30_000 }, () => {
       expect(started.healthPort).toBe(port)
       const live = await fetch(`http://127.0.0.1:${port}/health/live`)
       expect(live.status).toBe(200)
-      // 200 or 503 depending on the services this project's modules check (.env.example's URLs).
+      // 200 or 503 depending on the services this project's modules check (none reachable here).
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
       const report = (await ready.json()) as { status: string; checks: object }
       expect(ready.status).toBe(report.status === 'ok' ? 200 : 503)

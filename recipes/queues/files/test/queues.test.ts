@@ -43,8 +43,8 @@ beforeAll(async () => {
     WEBHOOK_BACKOFF_MS: '50',
     QUEUE_CONCURRENCY: '2',
   }
-  api = await startApp({ modules, env })
-  worker = await startWorker({ modules, env })
+  api = await startApp({ modules, env, captureLogs: true })
+  worker = await startWorker({ modules, env, captureLogs: true })
   url = api.url
 })
 afterAll(async () => {
@@ -261,6 +261,39 @@ describe('events to RabbitMQ', () => {
       select queued_at is not null as queued, published_at is not null as published
       from outbox where request_id = 'req-event-log-1'`.execute(api.service('db').read)
     expect(outbox.rows).toEqual([{ queued: true, published: true }])
+  })
+})
+
+describe('request ids', () => {
+  it('one id finds the whole story: the request in the server, its jobs and messages in the worker', async () => {
+    const [alice, bob] = [await signUp(url), await signUp(url)]
+    const target = await createPost(alice)
+    const requestId = `trace-${crypto.randomUUID()}`
+    const res = await fetch(`${url}/api/posts/${target.id}/comments`, {
+      method: 'POST',
+      headers: {
+        ...bearer(bob.accessToken),
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify({ body: 'Traced' }),
+    })
+    expect(res.status).toBe(201)
+    await waitForNotifications(alice, 1)
+    const story = (lines: Record<string, unknown>[]) =>
+      lines.filter(
+        (line) => line.reqId === requestId || (line.req as { id?: string })?.id === requestId,
+      )
+    const jobLines = await pollUntil(async () => {
+      const lines = story(worker.logs()).filter((line) => line.msg === 'job completed')
+      return lines.length >= 2 ? lines : undefined
+    })
+    // The notification and the webhook delivery, each with its queue, job and duration.
+    expect(jobLines.map((line) => line.queue).sort()).toEqual(['notifications', 'webhooks'])
+    for (const line of jobLines) {
+      expect(line).toMatchObject({ jobId: expect.any(String), durationMs: expect.any(Number) })
+    }
+    expect(story(api.logs()).some((line) => line.msg === 'request completed')).toBe(true)
   })
 })
 

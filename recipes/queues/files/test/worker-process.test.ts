@@ -229,6 +229,17 @@ describe('BullMQ workers as processes', { timeout: 120_000 }, () => {
       await webhooks.close()
     }
   })
+
+  it('SIGTERM while Redis is unreachable: the workers close at once and the process exits 0', async () => {
+    const worker = spawnWorker({ REDIS_URL: 'redis://127.0.0.1:9' })
+    await started(worker)
+    const signalledAt = Date.now()
+    worker.child.kill('SIGTERM')
+    expect(await worker.exited).toBe(0)
+    // Well inside SHUTDOWN_TIMEOUT_MS: nothing waited for a Redis that is not there.
+    expect(Date.now() - signalledAt).toBeLessThan(5_000)
+    expect(worker.logs().some((line) => line.msg === 'shutdown complete')).toBe(true)
+  })
 })
 
 describe('the RabbitMQ consumer as a process', { timeout: 120_000 }, () => {

@@ -14,6 +14,13 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+/** Where nothing listens (port 9, discard): the services of a spawned process, unless given. */
+const unreachableServices = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+  REDIS_URL: 'redis://127.0.0.1:9',
+  AMQP_URL: 'amqp://127.0.0.1:9',
+}
+
 /** A log line of the spawned server (pino's JSON), or `{ msg }` for any other output. */
 export interface LogLine {
   level?: number
@@ -37,8 +44,10 @@ export interface ServerProcess {
  * Runs `src/server.ts` (or `entry`, e.g. src/worker.ts) itself in a process of its own, as
  * `npm run dev` does (minus the watch).
  * The variables of .env.example fill in whatever the installed modules require and `env` does
- * not set, so the server starts in any project; nothing connects at start, so no service is
- * needed. `preload` files are imported first (`node --import`), to misbehave from outside the app.
+ * not set, so the server starts in any project. Its services' URLs point nowhere unless `env`
+ * names them: a spawned process writes nothing into a real database, Redis or RabbitMQ under the
+ * project's own names (the modules start without them, and readiness says so). `preload` files
+ * are imported first (`node --import`), to misbehave from outside the app.
  */
 export function spawnServer(
   env: Record<string, string>,
@@ -61,6 +70,7 @@ export function spawnServer(
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
+        ...unreachableServices,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import {
 } from 'amqplib'
 import { z } from 'zod'
 import type { Logger } from '../lib/logger.js'
+import { requestContext } from '../lib/request-context.js'
 import type { Drainable } from '../lib/shutdown.js'
 import type { StoredEvent } from './outbox.js'
 
@@ -309,27 +310,34 @@ class Consumer implements Drainable {
         settle(() => channel.nack(message, false, false))
         return
       }
-      try {
-        await this.definition.handle(parsed.data, {
-          attempt,
-          redelivered: message.fields.redelivered,
-        })
-        settle(() => channel.ack(message))
-      } catch (error) {
-        if (attempt >= this.settings.maxDeliveries) {
-          this.logger.error({ err: error, ...context }, 'message failed for good: dead-lettered')
-          settle(() => channel.nack(message, false, false))
-          return
-        }
-        this.logger.warn({ err: error, ...context }, 'message failed; delivered again later')
+      const event = parsed.data
+      const handle = async () => {
         try {
-          await this.retryLater(message, attempt + 1, await publisher())
+          await this.definition.handle(event, {
+            attempt,
+            redelivered: message.fields.redelivered,
+          })
           settle(() => channel.ack(message))
-        } catch (retryError) {
-          this.logger.warn({ err: retryError, ...context }, 'cannot schedule the retry; requeued')
-          settle(() => channel.nack(message, false, true))
+        } catch (error) {
+          if (attempt >= this.settings.maxDeliveries) {
+            this.logger.error({ err: error, ...context }, 'message failed for good: dead-lettered')
+            settle(() => channel.nack(message, false, false))
+            return
+          }
+          this.logger.warn({ err: error, ...context }, 'message failed; delivered again later')
+          try {
+            await this.retryLater(message, attempt + 1, await publisher())
+            settle(() => channel.ack(message))
+          } catch (retryError) {
+            this.logger.warn({ err: retryError, ...context }, 'cannot schedule the retry; requeued')
+            settle(() => channel.nack(message, false, true))
+          }
         }
       }
+      // Every line written about the message carries the id of the request that caused it.
+      await (event.requestId
+        ? requestContext.run({ requestId: event.requestId }, handle)
+        : handle())
     } finally {
       this.inFlight--
       if (this.inFlight === 0) this.idle?.()

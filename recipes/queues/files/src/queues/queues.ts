@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { ServiceUnavailableError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
+import { requestContext } from '../lib/request-context.js'
 import type { Drainable } from '../lib/shutdown.js'
 import type { GaugeSource } from '../module.js'
 import type { RedisConnections } from '../redis/connections.js'
@@ -30,6 +31,22 @@ const countedStates = [
   'failed',
   'completed',
 ] as const
+
+/** The id of the request that caused `job`, when its producer passed one (`requestId`). */
+function requestIdOf(job: Job): string | undefined {
+  const requestId = (job.data as { requestId?: unknown } | undefined)?.requestId
+  return typeof requestId === 'string' ? requestId : undefined
+}
+
+/**
+ * Lets the running jobs finish, then closes the worker. While its Redis is unreachable no job can
+ * report its result anyway, and BullMQ's graceful close would wait for Redis for ever
+ * (taskforcesh/bullmq#4656): the worker is closed at once instead, and the jobs it held are found
+ * stalled and run again by another worker.
+ */
+function closeWorker(worker: Worker, connection: Redis): Promise<void> {
+  return worker.close(connection.status !== 'ready')
+}
 
 /** Connection errors are reported once by the Redis module; a worker repeats them every second. */
 const connectionError = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|ENOTFOUND/
@@ -113,14 +130,17 @@ export class Queues {
         if (!parsed.success) {
           throw new UnrecoverableError(`invalid job data: ${z.prettifyError(parsed.error)}`)
         }
-        const requestId = (job.data as { requestId?: unknown }).requestId
-        const logger = this.logger.child({
-          queue,
-          jobId: job.id,
-          job: job.name,
-          ...(typeof requestId === 'string' ? { reqId: requestId } : {}),
-        })
-        return handler.run(parsed.data, { job, logger })
+        const logger = this.logger.child({ queue, jobId: job.id, job: job.name })
+        const run = async () => {
+          const started = performance.now()
+          const result = await handler.run(parsed.data, { job, logger })
+          logger.info({ durationMs: Math.round(performance.now() - started) }, 'job completed')
+          return result
+        }
+        // The request that caused the job: every line the job writes carries its id (reqId), and
+        // so do the events it emits, so one id finds the whole story in the server and the worker.
+        const requestId = requestIdOf(job)
+        return requestId ? requestContext.run({ requestId }, run) : run()
       },
       {
         connection,
@@ -140,8 +160,16 @@ export class Queues {
       if (!job) return
       const final =
         job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError
+      const requestId = requestIdOf(job)
       this.logger.warn(
-        { queue, jobId: job.id, job: job.name, attemptsMade: job.attemptsMade, err: error },
+        {
+          queue,
+          jobId: job.id,
+          job: job.name,
+          attemptsMade: job.attemptsMade,
+          err: error,
+          ...(requestId ? { reqId: requestId } : {}),
+        },
         final
           ? 'job failed for good; `backendkit queue retry` runs it again'
           : 'job failed; retrying',
@@ -152,7 +180,7 @@ export class Queues {
     })
     this.workers.push({ worker, connection })
     return {
-      drain: () => worker.close(),
+      drain: () => closeWorker(worker, connection),
       abort: () => void worker.close(true),
     }
   }
@@ -190,7 +218,7 @@ export class Queues {
 
   /** Workers first (those not drained yet finish their jobs), then the producers. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map(({ worker }) => worker.close()))
+    await Promise.all(this.workers.map(({ worker, connection }) => closeWorker(worker, connection)))
     await Promise.all([...this.queues.values()].map((queue) => queue.close()))
   }
 }

@@ -61,18 +61,24 @@ export class RedisConnections {
     return this.client.status === 'ready'
   }
 
-  /** Resolves once the command connection is ready, or after `timeoutMs` (Redis may be down). */
+  /**
+   * Resolves once the command connection is ready (true), or false when its first attempt fails
+   * (nothing listens there: no use waiting) or after `timeoutMs` (a Redis that does not answer).
+   */
   async waitUntilReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return true
     return new Promise((resolve) => {
       const done = (ready: boolean) => {
         clearTimeout(timer)
         this.client.off('ready', onReady)
+        this.client.off('error', onError)
         resolve(ready)
       }
       const onReady = () => done(true)
+      const onError = () => done(false)
       const timer = setTimeout(() => done(false), timeoutMs)
       this.client.once('ready', onReady)
+      this.client.once('error', onError)
     })
   }
 
