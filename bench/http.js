@@ -62,8 +62,8 @@ async function load(target) {
   }
 }
 
-/** Loads each target (url + optional headers) in turn, ROUNDS times; medians per target. */
-export async function compareTargets(targets) {
+/** Loads each target (url + optional headers) in turn, `rounds` times; medians per target. */
+export async function compareTargets(targets, { rounds = ROUNDS } = {}) {
   for (const target of Object.values(targets)) {
     await autocannon({
       url: target.url,
@@ -73,7 +73,7 @@ export async function compareTargets(targets) {
     }) // JIT warm-up
   }
   const samples = Object.fromEntries(Object.keys(targets).map((name) => [name, []]))
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const [name, target] of Object.entries(targets)) samples[name].push(await load(target))
   }
   return Object.fromEntries(

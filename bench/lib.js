@@ -51,6 +51,9 @@ export async function adminSql(statement) {
 /** The Redis benchmarks use. */
 export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
+/** RabbitMQ for a service with the queues recipe (only its worker connects). */
+export const amqpUrl = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
+
 /** Deletes every key under `prefix` (SCAN + UNLINK). */
 export async function deleteRedisPrefix(prefix) {
   const { Redis } = await import('ioredis')

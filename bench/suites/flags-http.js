@@ -17,7 +17,7 @@ import {
   ratio,
   startServer,
 } from '../http.js'
-import { adminDatabaseUrl, adminSql, deleteRedisPrefix, redisUrl } from '../lib.js'
+import { adminDatabaseUrl, adminSql, amqpUrl, deleteRedisPrefix, redisUrl } from '../lib.js'
 
 const apiServer = `
 import { createApp } from './dist/app.js'
@@ -63,6 +63,7 @@ export async function run() {
     const env = {
       DATABASE_URL: url.href,
       REDIS_URL: redisUrl,
+      AMQP_URL: amqpUrl,
       REDIS_KEY_PREFIX: prefix,
       JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256-0123456789',
       RATE_LIMIT_MAX: '1000000000',

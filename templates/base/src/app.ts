@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http'
 import type { Readiness } from './health/readiness.js'
 import { healthOperations, healthRoutes } from './health/routes.js'
 import { type ApiOperation, openApiDocument } from './lib/openapi.js'
+import { rememberMount } from './lib/route.js'
 import type { Drainable } from './lib/shutdown.js'
 import { routeUpgrades } from './lib/upgrades.js'
 import { errorHandler, notFound } from './middleware/error-handler.js'
@@ -118,7 +119,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi)
   })
-  for (const { path, router } of collect((m) => m.routes)) app.use(path, router)
+  for (const { path, router } of collect((m) => m.routes)) app.use(path, rememberMount, router)
   // 12. a JSON 404, and the one error handler, last.
   app.use(notFound())
   app.use(

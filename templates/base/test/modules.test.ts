@@ -1,12 +1,12 @@
 import http from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { type DomainEvent, InProcessEventBus } from '../src/lib/events.js'
 import { createLogger } from '../src/lib/logger.js'
 import { requestContext } from '../src/lib/request-context.js'
 import { defineModule, type ProcessRole } from '../src/module.js'
 import { startApp, type TestApp } from './support/app.js'
-import { freePort, spawnServer } from './support/process.js'
+import { freePort, type ServerProcess, spawnServer } from './support/process.js'
 import { serveApp } from './support/serve.js'
 
 // What the module contract gives every recipe beyond middleware and routes: the event bus,
@@ -148,8 +148,19 @@ describe('the process role and the drain', () => {
 })
 
 describe('src/worker.ts as a process', { timeout: 30_000 }, () => {
+  // A test that fails half-way leaves no process behind.
+  const spawned: ServerProcess[] = []
+  afterEach(() => {
+    for (const worker of spawned.splice(0)) worker.child.kill('SIGKILL')
+  })
+  const spawnWorker = (env: Record<string, string> = {}) => {
+    const worker = spawnServer(env, [], 'src/worker.ts')
+    spawned.push(worker)
+    return worker
+  }
+
   it('starts the modules for the worker role without HTTP, and on SIGTERM stops and exits 0', async () => {
-    const worker = spawnServer({}, [], 'src/worker.ts')
+    const worker = spawnWorker()
     await worker.waitForLog((line) => line.msg === 'worker started')
     // It stays up until told to stop, even with nothing holding its event loop open.
     await new Promise((resolve) => setTimeout(resolve, 500))
@@ -162,32 +173,28 @@ describe('src/worker.ts as a process', { timeout: 30_000 }, () => {
 
   it('answers its probes on WORKER_HEALTH_PORT, and stops answering once it has stopped', async () => {
     const port = await freePort()
-    const worker = spawnServer({ WORKER_HEALTH_PORT: String(port) }, [], 'src/worker.ts')
-    try {
-      const started = await worker.waitForLog((line) => line.msg === 'worker started')
-      expect(started.healthPort).toBe(port)
-      const live = await fetch(`http://127.0.0.1:${port}/health/live`)
-      expect(live.status).toBe(200)
-      // 200 or 503 depending on the services this project's modules check (none reachable here).
-      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
-      const report = (await ready.json()) as { status: string; checks: object }
-      expect(ready.status).toBe(report.status === 'ok' ? 200 : 503)
-      expect(report.checks).toEqual(expect.any(Object))
-      expect((await fetch(`http://127.0.0.1:${port}/api`)).status).toBe(404)
-      worker.child.kill('SIGTERM')
-      expect(await worker.exited).toBe(0)
-      await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow()
-    } finally {
-      worker.child.kill('SIGKILL')
-    }
+    const worker = spawnWorker({ WORKER_HEALTH_PORT: String(port) })
+    const started = await worker.waitForLog((line) => line.msg === 'worker started')
+    expect(started.healthPort).toBe(port)
+    const live = await fetch(`http://127.0.0.1:${port}/health/live`)
+    expect(live.status).toBe(200)
+    // 200 or 503 depending on the services this project's modules check (none reachable here).
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
+    const report = (await ready.json()) as { status: string; checks: object }
+    expect(ready.status).toBe(report.status === 'ok' ? 200 : 503)
+    expect(report.checks).toEqual(expect.any(Object))
+    expect((await fetch(`http://127.0.0.1:${port}/api`)).status).toBe(404)
+    worker.child.kill('SIGTERM')
+    expect(await worker.exited).toBe(0)
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow()
   })
 
   it('stops at once, naming the variable, when its probe port is taken', async () => {
     const taken = http.createServer().listen(0, '127.0.0.1')
     await new Promise((resolve) => taken.once('listening', resolve))
     const { port } = taken.address() as { port: number }
+    const worker = spawnWorker({ WORKER_HEALTH_PORT: String(port) })
     try {
-      const worker = spawnServer({ WORKER_HEALTH_PORT: String(port) }, [], 'src/worker.ts')
       expect(await worker.exited).toBe(1)
       expect(worker.logs().map((line) => line.msg)).toContainEqual(
         expect.stringMatching(/already in use.*WORKER_HEALTH_PORT/),

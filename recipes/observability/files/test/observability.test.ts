@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { loadConfig } from '../src/config.js'
 import { loadConventions } from '../src/conventions.js'
+import { ForbiddenError } from '../src/lib/errors.js'
 import { createLogger } from '../src/lib/logger.js'
 import { defineModule } from '../src/module.js'
 import { observability } from '../src/observability/module.js'
@@ -21,6 +22,13 @@ const demo = defineModule({
     const router = Router()
     router.get('/items/:id', (req, res) => {
       res.json({ id: req.params.id })
+    })
+    router.get('/', (_req, res) => {
+      res.json({ items: [] })
+    })
+    // Answered by the error handler, after the request has left this router.
+    router.delete('/items/:id', () => {
+      throw new ForbiddenError('Items are kept')
     })
     return {
       routes: [{ path: '/api', router }],
@@ -133,7 +141,9 @@ describe('GET /metrics on the API port, behind METRICS_TOKEN', () => {
     await fetch(`${app.url}/nowhere/${Date.now()}`)
     const { samples } = await metricsOf(`${app.url}/metrics`, { authorization: `Bearer ${token}` })
     const counts = samples.filter((s) => s.name === 'http_request_duration_seconds_count')
-    const items = counts.filter((s) => s.labels.route === '/api/items/:id')
+    const items = counts.filter(
+      (s) => s.labels.route === '/api/items/:id' && s.labels.method === 'GET',
+    )
     expect(items).toHaveLength(1)
     expect(items[0]?.labels).toEqual({ method: 'GET', route: '/api/items/:id', status_code: '200' })
     expect(items[0]?.value).toBeGreaterThanOrEqual(1_000)
@@ -141,6 +151,24 @@ describe('GET /metrics on the API port, behind METRICS_TOKEN', () => {
       counts.some((s) => s.labels.route === '(unmatched)' && s.labels.status_code === '404'),
     ).toBe(true)
     expect(counts.every((s) => !String(s.labels.route).includes('id-'))).toBe(true)
+  })
+
+  it('an error answered by the error handler keeps its route template; a router root is its mount', async () => {
+    const res = await fetch(`${app.url}/api/items/id-1`, { method: 'DELETE' })
+    expect(res.status).toBe(403)
+    expect((await fetch(`${app.url}/api`)).status).toBe(200)
+    const { samples } = await metricsOf(`${app.url}/metrics`, { authorization: `Bearer ${token}` })
+    expect(samples).toContainEqual(
+      expect.objectContaining({
+        name: 'http_request_duration_seconds_count',
+        labels: { method: 'GET', route: '/api', status_code: '200' },
+      }),
+    )
+    expect(samples).toContainEqual({
+      name: 'http_request_duration_seconds_count',
+      labels: { method: 'DELETE', route: '/api/items/:id', status_code: '403' },
+      value: 1,
+    })
   })
 
   it("collects each module's gauges at scrape time", async () => {

@@ -1,19 +1,13 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Request, RequestHandler } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
+import { routeTemplate } from '../lib/route.js'
 import type { Metrics } from './metrics.js'
 
 const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
-/**
- * The route a request matched, as its template (`/api/posts/:id`), never the raw path: one
- * series per route whatever the ids. A request no route matched (a 404, a refusal before the
- * routes) is `(unmatched)`.
- */
-function routeOf(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : '(unmatched)'
-}
+/** The route template, `(unmatched)` when no route answered (a 404, a refusal before them). */
+const routeOf = (req: Request, res: Response): string => routeTemplate(req, res) ?? '(unmatched)'
 
 /**
  * Times every request and counts those in flight (`http_request_duration_seconds`,
@@ -31,7 +25,7 @@ export function observeRequests(metrics: Metrics): RequestHandler {
       metrics.requestDuration.observe(
         {
           method: knownMethods.has(req.method) ? req.method : 'OTHER',
-          route: routeOf(req),
+          route: routeOf(req, res),
           status_code: String(res.statusCode),
         },
         Number(process.hrtime.bigint() - started) / 1e9,
