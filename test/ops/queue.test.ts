@@ -221,6 +221,15 @@ describe('queue retry', () => {
     expect(await counts('emails')).toMatchObject({ waiting: 1, failed: 0, completed: 1 })
   })
 
+  it('a job id that does not exist: says so in one line with a hint, exit 1, nothing changed', async () => {
+    await bull.run('emails', bull.failing('welcome', 1))
+    const missing = await queue(['retry', 'emails', 'no-such-id'])
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toContain('No job no-such-id in emails on redis://')
+    expect(missing.stdout).toContain('`backendkit queue inspect emails --state failed`')
+    expect(await counts('emails')).toMatchObject({ failed: 1, waiting: 0 })
+  })
+
   it('--all --limit 2 of 8 failed retries exactly 2, the oldest', async () => {
     const jobs = await bull.run('emails', bull.failing('welcome', 8))
     const { code, data } = await json(['retry', 'emails', '--all', '--limit', '2'])

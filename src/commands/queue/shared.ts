@@ -159,7 +159,13 @@ function renderJobAction(data: JobActionData, where: string, style: Style): stri
     }
     lines.push('')
   }
-  if (data.matched === 0) {
+  const missing = data.jobs.filter((job) => job.outcome === 'missing').map((job) => job.id)
+  if (data.matched === 0 && missing.length > 0) {
+    lines.push(
+      style.yellow(`No job ${missing.join(', ')} in ${data.queue} on ${where}.`),
+      style.dim(`\`backendkit queue inspect ${data.queue} --state failed\` lists the jobs there.`),
+    )
+  } else if (data.matched === 0) {
     lines.push(style.yellow(`Nothing matched: no ${what} to act on, on ${where}.`))
   } else if (data.dryRun) {
     lines.push(
