@@ -68,6 +68,7 @@ export async function run() {
       REDIS_URL: redisUrl,
       AMQP_URL: amqpUrl,
       REDIS_KEY_PREFIX: prefix,
+      QUEUE_PREFIX: `${prefix}bull`,
       JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256-0123456789',
       RATE_LIMIT_MAX: '1000000000',
       METRICS_PORT: '0',
