@@ -22,6 +22,22 @@ app.listen(0, '127.0.0.1', function () { process.send(this.address().port) })
 process.on('message', () => process.send(process.cpuUsage()))
 `
 
+/**
+ * A generated service's API as src/server.ts serves it, in production mode, for a suite to write
+ * into the project (`bench-api.mjs`): it sends its port once listening and its CPU time when asked.
+ */
+export const apiServerScript = `
+import { createApp } from './dist/app.js'
+import { loadConfig } from './dist/config.js'
+import { loadConventions } from './dist/conventions.js'
+import { createLogger } from './dist/lib/logger.js'
+import { modules } from './dist/modules.js'
+const config = loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info' }, modules)
+const app = await createApp({ config, conventions: loadConventions(), logger: createLogger(config.core), modules })
+const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
+process.on('message', () => process.send(process.cpuUsage()))
+`
+
 /** A server script must send its port over IPC once listening, and its cpuUsage() when asked. */
 export async function startServer(cwd, file, env = {}) {
   const child = spawn(process.execPath, [file], {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import {
+  apiServerScript,
   backendkitBin,
   builtProject,
   CONNECTIONS,
@@ -18,28 +19,7 @@ import {
   startServer,
 } from '../http.js'
 import { adminDatabaseUrl, adminSql, amqpUrl, deleteRedisPrefix, redisUrl } from '../lib.js'
-
-const apiServer = `
-import { createApp } from './dist/app.js'
-import { loadConfig } from './dist/config.js'
-import { loadConventions } from './dist/conventions.js'
-import { createLogger } from './dist/lib/logger.js'
-import { modules } from './dist/modules.js'
-const config = loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info' }, modules)
-const app = await createApp({ config, conventions: loadConventions(), logger: createLogger(config.core), modules })
-const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
-process.on('message', () => process.send(process.cpuUsage()))
-`
-
-async function postJson(url, body, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`)
-  return res.json()
-}
+import { postJson } from '../service.js'
 
 export const description = `GET /api/posts, complete service vs the same without flags and maintenance, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating ${DURATION_S} s runs`
 
@@ -70,7 +50,7 @@ export async function run() {
       RATE_LIMIT_MAX: '1000000000',
     }
     for (const { root } of [withThem, without]) {
-      writeFileSync(path.join(root, 'bench-api.mjs'), apiServer)
+      writeFileSync(path.join(root, 'bench-api.mjs'), apiServerScript)
     }
     const a = await startServer(withThem.root, 'bench-api.mjs', env)
     const b = await startServer(without.root, 'bench-api.mjs', env)

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import {
+  apiServerScript,
   backendkitBin,
   bareExpressServer,
   builtProject,
@@ -19,28 +20,7 @@ import {
   startServer,
 } from '../http.js'
 import { adminDatabaseUrl, adminSql, amqpUrl, deleteRedisPrefix, redisUrl } from '../lib.js'
-
-const apiServer = `
-import { createApp } from './dist/app.js'
-import { loadConfig } from './dist/config.js'
-import { loadConventions } from './dist/conventions.js'
-import { createLogger } from './dist/lib/logger.js'
-import { modules } from './dist/modules.js'
-const config = loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info' }, modules)
-const app = await createApp({ config, conventions: loadConventions(), logger: createLogger(config.core), modules })
-const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
-process.on('message', () => process.send(process.cpuUsage()))
-`
-
-async function postJson(url, body, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`)
-  return res.json()
-}
+import { postJson } from '../service.js'
 
 export const description = `complete service API vs bare Express 5, ${CONNECTIONS} connections, medians of ${ROUNDS} alternating ${DURATION_S} s runs`
 
@@ -61,7 +41,7 @@ export async function run() {
     })
     if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`)
     writeFileSync(path.join(root, 'bench-bare.mjs'), bareExpressServer)
-    writeFileSync(path.join(root, 'bench-api.mjs'), apiServer)
+    writeFileSync(path.join(root, 'bench-api.mjs'), apiServerScript)
     const bare = await startServer(root, 'bench-bare.mjs')
     const env = {
       DATABASE_URL: url.href,

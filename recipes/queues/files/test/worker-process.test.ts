@@ -192,7 +192,10 @@ describe('BullMQ workers as processes', { timeout: 120_000 }, () => {
       await kill(b)
       await endBlockedBackends('notifications')
       const c = spawnWorker() // stall 2: too many
-      const failed = await jobIn(queue, jobId, 'failed', 30_000)
+      await started(c)
+      const failed = await jobIn(queue, jobId, 'failed', 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}\nworker C's log:\n${JSON.stringify(c.logs(), null, 1)}`)
+      })
       expect(failed.failedReason).toBe('job stalled more than allowable limit')
       expect(failed.stalledCounter).toBeGreaterThanOrEqual(1)
       c.child.kill('SIGTERM')
