@@ -11,7 +11,7 @@ import { median } from './lib.js'
 
 export const CONNECTIONS = 64
 export const DURATION_S = 5
-export const ROUNDS = 3
+export const ROUNDS = 4
 
 /** The bare Express 5 baseline every HTTP benchmark compares with. */
 export const bareExpressServer = `
@@ -37,6 +37,11 @@ const app = await createApp({ config, conventions: loadConventions(), logger: cr
 const server = app.express.listen(0, '127.0.0.1', () => process.send(server.address().port))
 process.on('message', () => process.send(process.cpuUsage()))
 `
+
+/** `env` with Redis and queue keys under `<prefix><name>:`, so two servers share no keys. */
+export function ownKeys(env, prefix, name) {
+  return { ...env, REDIS_KEY_PREFIX: `${prefix}${name}:`, QUEUE_PREFIX: `${prefix}${name}:bull` }
+}
 
 /** A server script must send its port over IPC once listening, and its cpuUsage() when asked. */
 export async function startServer(cwd, file, env = {}) {
@@ -89,8 +94,12 @@ export async function compareTargets(targets, { rounds = ROUNDS } = {}) {
     }) // JIT warm-up
   }
   const samples = Object.fromEntries(Object.keys(targets).map((name) => [name, []]))
+  // The order turns every round (A B, B A, …): whatever a run leaves behind (PostgreSQL's and
+  // Redis's work, the CPU's heat) weighs on each target alike.
+  const entries = Object.entries(targets)
   for (let round = 0; round < rounds; round++) {
-    for (const [name, target] of Object.entries(targets)) samples[name].push(await load(target))
+    const order = round % 2 === 0 ? entries : [...entries].reverse()
+    for (const [name, target] of order) samples[name].push(await load(target))
   }
   return Object.fromEntries(
     Object.entries(samples).map(([name, list]) => [

@@ -14,6 +14,7 @@ import {
   compareTargets,
   DURATION_S,
   line,
+  ownKeys,
   ROUNDS,
   ratio,
   startServer,
@@ -52,8 +53,9 @@ export async function run() {
     for (const { root } of [withThem, without]) {
       writeFileSync(path.join(root, 'bench-api.mjs'), apiServerScript)
     }
-    const a = await startServer(withThem.root, 'bench-api.mjs', env)
-    const b = await startServer(without.root, 'bench-api.mjs', env)
+    // A Redis prefix each: neither sees the other's rate-limit window or cache entries.
+    const a = await startServer(withThem.root, 'bench-api.mjs', ownKeys(env, prefix, 'a'))
+    const b = await startServer(without.root, 'bench-api.mjs', ownKeys(env, prefix, 'b'))
     servers.push(a, b)
     const user = await postJson(`${a.base}/api/auth/register`, {
       email: 'bench@example.com',

@@ -13,6 +13,7 @@ import {
   compareTargets,
   DURATION_S,
   line,
+  ownKeys,
   ratio,
   startServer,
 } from '../http.js'
@@ -75,11 +76,12 @@ export async function run() {
       writeFileSync(path.join(root, 'bench-api.mjs'), apiServer)
     }
     // notifications and webhooks are the service's own; three more queues make five.
+    // A Redis prefix each: neither sees the other's rate-limit window or cache entries.
     const a = await startServer(withIt.root, 'bench-api.mjs', {
-      ...env,
+      ...ownKeys(env, prefix, 'a'),
       BENCH_QUEUES: 'reports,emails,imports',
     })
-    const b = await startServer(without.root, 'bench-api.mjs', env)
+    const b = await startServer(without.root, 'bench-api.mjs', ownKeys(env, prefix, 'b'))
     servers.push(a, b)
     const user = await postJson(`${a.base}/api/auth/register`, {
       email: 'bench@example.com',
