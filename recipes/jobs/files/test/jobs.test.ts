@@ -59,14 +59,16 @@ const cronQueue = () => new Queue('cron', { connection: space.redis, prefix: spa
 
 describe('schedules', () => {
   it('the worker publishes every definition under the prefix and creates its scheduler', async () => {
+    // Another test of this file may have published the same schedules in another time zone.
+    await space.redis.del(`${space.prefix}cron:schedules`)
     const started = await worker(jobs, { CRON_TIMEZONE: 'Europe/Paris' })
-    const raw = await pollUntil(async () => {
-      const all = await space.redis.hgetall(`${space.prefix}cron:schedules`)
-      return all['purge-expired-refresh-tokens'] ? all : undefined
+    const definition = await pollUntil(async () => {
+      const raw = await space.redis.hget(
+        `${space.prefix}cron:schedules`,
+        'purge-expired-refresh-tokens',
+      )
+      return raw ? (JSON.parse(raw) as ScheduleDefinition) : undefined
     })
-    const definition = JSON.parse(
-      raw['purge-expired-refresh-tokens'] as string,
-    ) as ScheduleDefinition
     expect(definition).toMatchObject({
       name: 'purge-expired-refresh-tokens',
       pattern: '30 3 * * *',
@@ -77,7 +79,11 @@ describe('schedules', () => {
     })
     const queue = cronQueue()
     try {
-      const scheduler = await pollUntil(() => queue.getJobScheduler('purge-expired-refresh-tokens'))
+      // The scheduler as this worker set it (an earlier one may have left it in UTC).
+      const scheduler = await pollUntil(async () => {
+        const found = await queue.getJobScheduler('purge-expired-refresh-tokens')
+        return found?.tz === 'Europe/Paris' ? found : undefined
+      })
       expect(scheduler).toMatchObject({ pattern: '30 3 * * *', tz: 'Europe/Paris' })
       // Next 03:30 in Paris.
       const next = new Date(Number(scheduler.next))
