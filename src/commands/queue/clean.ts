@@ -15,8 +15,8 @@ import {
   type JobActionData,
   jobActionResult,
   Outcomes,
-  outcomeOf,
   queuePrefix,
+  removeJob,
   requireQueue,
   usingBullQueue,
 } from './shared.js'
@@ -57,21 +57,7 @@ async function cleanPending(
   onProgress: (removed: number) => void,
 ): Promise<void> {
   for await (const page of pages) {
-    const results = await Promise.all(
-      page.map(async (job) => {
-        try {
-          const removed = await queue.remove(job.id)
-          return {
-            id: job.id,
-            name: job.name,
-            outcome: removed ? 'removed' : 'locked',
-            error: null,
-          }
-        } catch (failure) {
-          return { id: job.id, name: job.name, ...outcomeOf(failure) }
-        }
-      }),
-    )
+    const results = await Promise.all(page.map((job) => removeJob(queue, job)))
     for (const result of results) outcomes.add(result)
     onProgress(outcomes.counts.removed ?? 0)
   }

@@ -8,10 +8,10 @@ import { readJobs, type SelectedJob, selectJobs, snapshotIds } from '../../queue
 import type { OptionValues } from '../options.js'
 import type { queueGroupOptions, queuePromoteOptions } from './index.js'
 import {
+  actOnJob,
   type JobActionData,
   jobActionResult,
   Outcomes,
-  outcomeOf,
   queuePrefix,
   requireQueue,
   usingBullQueue,
@@ -23,14 +23,9 @@ type PromoteOptions = OptionValues<typeof queueGroupOptions> &
 async function promotePage(queue: Queue, jobs: readonly SelectedJob[]) {
   const { Job } = await import('bullmq')
   return Promise.all(
-    jobs.map(async (job) => {
-      try {
-        await new Job(queue, job.name, {}, {}, job.id).promote()
-        return { id: job.id, name: job.name, outcome: 'promoted', error: null }
-      } catch (error) {
-        return { id: job.id, name: job.name, ...outcomeOf(error) }
-      }
-    }),
+    jobs.map((job) =>
+      actOnJob(job, 'promoted', () => new Job(queue, job.name, {}, {}, job.id).promote()),
+    ),
   )
 }
 

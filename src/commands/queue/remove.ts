@@ -11,8 +11,8 @@ import {
   type JobActionData,
   jobActionResult,
   Outcomes,
-  outcomeOf,
   queuePrefix,
+  removeJob,
   requireQueue,
   usingBullQueue,
 } from './shared.js'
@@ -59,21 +59,7 @@ export default async function queueRemove(
     } else {
       try {
         await usingBullQueue(redis, keys, async (queue) => {
-          const results = await Promise.all(
-            present.map(async (job) => {
-              try {
-                const removed = await queue.remove(job.id)
-                return {
-                  id: job.id,
-                  name: job.name,
-                  outcome: removed ? 'removed' : 'locked',
-                  error: null,
-                }
-              } catch (failure) {
-                return { id: job.id, name: job.name, ...outcomeOf(failure) }
-              }
-            }),
-          )
+          const results = await Promise.all(present.map((job) => removeJob(queue, job)))
           for (const result of results) outcomes.add(result, true)
         })
       } catch (failure) {

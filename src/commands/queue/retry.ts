@@ -10,10 +10,11 @@ import { readJobs, type SelectedJob, selectJobs, snapshotIds } from '../../queue
 import type { OptionValues } from '../options.js'
 import type { queueGroupOptions, queueRetryOptions } from './index.js'
 import {
+  actOnJob,
   type JobActionData,
+  type JobOutcome,
   jobActionResult,
   Outcomes,
-  outcomeOf,
   queuePrefix,
   requireQueue,
   usingBullQueue,
@@ -55,17 +56,14 @@ export async function retryPage(
   queue: Queue,
   jobs: readonly SelectedJob[],
   state: FinishedState,
-): Promise<{ id: string; name: string; outcome: string; error: string | null }[]> {
+): Promise<JobOutcome[]> {
   const { Job } = await import('bullmq')
   return Promise.all(
-    jobs.map(async (job) => {
-      try {
-        await new Job(queue, job.name, {}, job.lifo ? { lifo: true } : {}, job.id).retry(state)
-        return { id: job.id, name: job.name, outcome: 'retried', error: null }
-      } catch (error) {
-        return { id: job.id, name: job.name, ...outcomeOf(error) }
-      }
-    }),
+    jobs.map((job) =>
+      actOnJob(job, 'retried', () =>
+        new Job(queue, job.name, {}, job.lifo ? { lifo: true } : {}, job.id).retry(state),
+      ),
+    ),
   )
 }
 

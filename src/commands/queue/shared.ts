@@ -114,6 +114,36 @@ export function outcomeOf(error: unknown): Pick<JobOutcome, 'outcome' | 'error'>
   return { outcome: 'error', error: text }
 }
 
+/** Runs `act` on one job: `success` when it resolves, else what BullMQ's error means. */
+export async function actOnJob(
+  job: { id: string; name: string | null },
+  success: string,
+  act: () => Promise<unknown>,
+): Promise<JobOutcome> {
+  try {
+    await act()
+    return { id: job.id, name: job.name, outcome: success, error: null }
+  } catch (failure) {
+    return { id: job.id, name: job.name, ...outcomeOf(failure) }
+  }
+}
+
+/**
+ * Removes one job (and its logs) and says what happened: `removed`, or `locked` when a worker
+ * holds it (an active job stays), or what BullMQ's error means.
+ */
+export async function removeJob(
+  queue: Queue,
+  job: { id: string; name: string | null },
+): Promise<JobOutcome> {
+  try {
+    const removed = await queue.remove(job.id)
+    return { id: job.id, name: job.name, outcome: removed ? 'removed' : 'locked', error: null }
+  } catch (failure) {
+    return { id: job.id, name: job.name, ...outcomeOf(failure) }
+  }
+}
+
 const plural = (n: number, word: string) =>
   `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
 
