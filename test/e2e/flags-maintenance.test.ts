@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
+import { type ChildProcess, spawnSync } from 'node:child_process'
 import { mkdtempSync, symlinkSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, runBin, runCli } from '../support/cli.js'
+import { type BuiltInstance, startBuiltServer } from '../support/net.js'
 import { useRedisPrefix, useTestDatabase } from '../support/services.js'
 
 /**
@@ -21,22 +20,11 @@ let root: string
 let a: Instance
 let b: Instance
 
-interface Instance {
-  url: string
-  logs(): string
-}
+type Instance = BuiltInstance
 
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL')
 })
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** Polls `check` every few ms; resolves with how long it took to hold. */
 async function timeUntil(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
@@ -49,33 +37,20 @@ async function timeUntil(check: () => Promise<boolean>, timeoutMs = 5_000): Prom
 }
 
 async function boot(): Promise<Instance> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: db.url,
-      REDIS_URL: space.url,
-      REDIS_KEY_PREFIX: space.prefix,
-      JWT_SECRET: 'flags-e2e-secret-that-is-long-enough-0123456789',
-      AUTH_COOKIE_SECURE: 'false',
-      SHUTDOWN_DELAY_MS: '0',
-      // Polling once a minute: a change within a second can only be the announcement's doing.
-      FLAGS_POLL_INTERVAL_S: '60',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const instance = await startBuiltServer(root, {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    REDIS_URL: space.url,
+    REDIS_KEY_PREFIX: space.prefix,
+    JWT_SECRET: 'flags-e2e-secret-that-is-long-enough-0123456789',
+    AUTH_COOKIE_SECURE: 'false',
+    SHUTDOWN_DELAY_MS: '0',
+    // Polling once a minute: a change within a second can only be the announcement's doing.
+    FLAGS_POLL_INTERVAL_S: '60',
   })
-  let logs = ''
-  child.stdout?.on('data', (chunk) => (logs += chunk))
-  child.stderr?.on('data', (chunk) => (logs += chunk))
-  children.push(child)
-  const url = `http://127.0.0.1:${port}`
-  await timeUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 20_000)
-  return { url, logs: () => logs }
+  children.push(instance.child)
+  return instance
 }
 
 const operatorEnv = {

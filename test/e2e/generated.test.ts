@@ -9,6 +9,7 @@ import { stripVTControlCharacters } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, runBin } from '../support/cli.js'
 import { testServices } from '../support/env.js'
+import { freePort } from '../support/net.js'
 import {
   queryDatabase,
   useAmqpPrefix,
@@ -41,14 +42,6 @@ function npm(cwd: string, script: string, env: Record<string, string> = {}, args
     code: result.status,
     output: stripVTControlCharacters(`${result.stdout}\n${result.stderr}`),
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function generate(...args: string[]): Promise<string> {

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBin } from '../support/cli.js'
 import { parseDockerfile, runStage, type StageRun } from '../support/dockerfile.js'
 import { testServices } from '../support/env.js'
+import { freePort } from '../support/net.js'
 import { useAmqpPrefix, useRedisPrefix, useTestDatabase } from '../support/services.js'
 
 /**
@@ -49,14 +49,6 @@ function inProject(command: string, args: string[], env: Record<string, string> 
     stdout: result.stdout,
     output: `${result.stdout}\n${result.stderr}`,
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Polls until the URL answers 200, or fails with the last answer and the process's output. */

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, runBin } from '../support/cli.js'
 import { testServices } from '../support/env.js'
+import { type BuiltInstance, freePort, startBuiltServer } from '../support/net.js'
 import { useTestDatabase } from '../support/services.js'
 
 /**
@@ -24,19 +25,7 @@ let redis: ChildProcess | undefined
 let a: Instance
 let b: Instance
 
-interface Instance {
-  url: string
-  child: ChildProcess
-  logs(): string
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+type Instance = BuiltInstance
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -77,15 +66,11 @@ async function stopRedis(): Promise<void> {
 }
 
 async function boot(): Promise<Instance> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
+  const instance = await startBuiltServer(
+    root,
+    {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
-      HOST: '127.0.0.1',
-      PORT: String(port),
       DATABASE_URL: db.url,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       AMQP_URL: testServices.amqpUrl,
@@ -96,15 +81,10 @@ async function boot(): Promise<Instance> {
       SHUTDOWN_DELAY_MS: '0',
       METRICS_PORT: '0',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let logs = ''
-  child.stdout?.on('data', (chunk) => (logs += chunk))
-  child.stderr?.on('data', (chunk) => (logs += chunk))
-  children.push(child)
-  const url = `http://127.0.0.1:${port}`
-  await waitFor(async () => (await fetch(`${url}/health/ready`)).status === 200)
-  return { url, child, logs: () => logs }
+    15_000,
+  )
+  children.push(instance.child)
+  return instance
 }
 
 /** A request as a client at `ip` (the service trusts one proxy hop here). */
