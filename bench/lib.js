@@ -54,18 +54,39 @@ export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** RabbitMQ for a service with the queues recipe (only its worker connects). */
 export const amqpUrl = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 
-/** Deletes every key under `prefix` (SCAN + UNLINK). */
+/** Deletes every key under `prefix` through `redis` (SCAN + UNLINK, a batch at a time). */
+export async function unlinkPrefix(redis, prefix) {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length) await redis.unlink(...keys)
+  } while (cursor !== '0')
+}
+
+/** Deletes every key under `prefix` (SCAN + UNLINK), on a connection of its own. */
 export async function deleteRedisPrefix(prefix) {
   const { Redis } = await import('ioredis')
   const redis = new Redis(redisUrl)
   try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length) await redis.unlink(...keys)
-    } while (cursor !== '0')
+    await unlinkPrefix(redis, prefix)
   } finally {
     redis.disconnect()
   }
+}
+
+/**
+ * Benchmarks on a machine others share: waits (up to `maxWaitMs`) until the 1-minute load
+ * average is under `below`, saying so once; returns it, rounded.
+ */
+export async function waitForQuiet(below = 1.5, maxWaitMs = 300_000) {
+  const { loadavg } = await import('node:os')
+  const deadline = Date.now() + maxWaitMs
+  if (loadavg()[0] >= below) {
+    console.log(`waiting for a quieter machine (load ${loadavg()[0].toFixed(2)})…`)
+  }
+  while (loadavg()[0] >= below && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5_000))
+  }
+  return Math.round(loadavg()[0] * 100) / 100
 }

@@ -113,13 +113,3 @@ export function percentile(values, p) {
   const rank = Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)
   return sorted[rank]
 }
-
-/** Waits (up to `maxWaitMs`) until the 1-minute load average is under `below`; returns it. */
-export async function waitForQuiet(below = 1.5, maxWaitMs = 300_000) {
-  const { loadavg } = await import('node:os')
-  const deadline = Date.now() + maxWaitMs
-  while (loadavg()[0] >= below && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5_000))
-  }
-  return Math.round(loadavg()[0] * 100) / 100
-}

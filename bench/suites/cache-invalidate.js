@@ -3,17 +3,14 @@
 // Redis slowlog the whole time: no command may take over 10 ms.
 import { spawnSync } from 'node:child_process'
 import os from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { median } from '../lib.js'
+import { median, redisUrl, unlinkPrefix, waitForQuiet } from '../lib.js'
+import { slowLines, watchRedis } from '../redis-watch.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const bin = fileURLToPath(new URL('../../bin/backendkit.js', import.meta.url))
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const KEYS = 1_000_000
 const ROUNDS = 3
-const SLOW_US = 10_000
-const CONTROL_MS = 5_000
 
 // The baseline: what a careful engineer would write by hand. SCAN COUNT 1000 with the next SCAN
 // sent before this batch's UNLINK is awaited (one round trip per batch, Redis never idle), one
@@ -83,74 +80,24 @@ const candidates = {
   },
 }
 
-/**
- * The slowlog times a command from start to end, so a command preempted by the OS counts as slow
- * too. On a shared 2-core VM that happens to any command while Redis is busy: the control keeps
- * Redis as busy with 1-key GETs (microseconds of work each) and counts how many of them the
- * slowlog catches, to tell the environment from the commands under test.
- */
-async function control(Redis) {
-  const redis = new Redis(redisUrl, { connectionName: 'bk-bench-control' })
-  const key = `bk-bench:${process.pid}:control`
-  await redis.set(key, 'v')
-  const started = Date.now()
-  let calls = 0
-  while (Date.now() - started < CONTROL_MS) {
-    const pipeline = redis.pipeline()
-    for (let i = 0; i < 10_000; i++) pipeline.get(key)
-    await pipeline.exec()
-    calls += 10_000
-  }
-  await redis.del(key)
-  redis.disconnect()
-  return calls
-}
-
-/** Redis's own time per call (INFO commandstats), to set beside the slowlog's outliers. */
-async function commandStats(redis) {
-  const info = await redis.info('commandstats')
-  const stats = {}
-  for (const line of info.split('\n')) {
-    const match = /^cmdstat_(scan|unlink):calls=(\d+),usec=(\d+)/.exec(line.trim())
-    if (match) stats[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) }
-  }
-  return stats
-}
-
-/** Benchmarks on a machine others share: start when it is quiet (or after 5 minutes anyway). */
-async function waitForQuiet() {
-  for (let waited = 0; waited < 300 && os.loadavg()[0] > 1; waited += 10) {
-    if (waited === 0)
-      console.log(`waiting for a quieter machine (load ${os.loadavg()[0].toFixed(2)})…`)
-    await sleep(10_000)
-  }
-  return os.loadavg()[0]
-}
-
 export const description = `cache invalidate --match over ${KEYS.toLocaleString('en-US')} keys vs a hand-written pipelined SCAN + UNLINK script (processes, alternating, medians); Redis slowlog watched`
 
 export async function run() {
   const { Redis } = await import('ioredis')
   const redis = new Redis(redisUrl, { connectionName: 'bk-bench-setup' })
   const prefix = `bk-bench:${process.pid}:`
-  const [, slowerThan] = await redis.config('GET', 'slowlog-log-slower-than')
-  const [, maxLen] = await redis.config('GET', 'slowlog-max-len')
+  const watch = await watchRedis(Redis, redis, ['scan', 'unlink'])
   const samples = { backendkit: [], script: [] }
-  let slow = []
-  let controlCalls = 0
-  const perCall = {}
   const load = {}
+  let seen
   try {
     // warm-up (compile cache, page cache), unmeasured
     for (const candidate of Object.values(candidates)) {
       await populate(redis, prefix, 10_000)
       candidate(prefix, 10_000)
     }
-    load.start = Math.round((await waitForQuiet()) * 100) / 100
-    await redis.config('SET', 'slowlog-log-slower-than', String(SLOW_US))
-    await redis.config('SET', 'slowlog-max-len', '1024')
-    await redis.slowlog('RESET')
-    const before = await commandStats(redis)
+    load.start = await waitForQuiet(1)
+    await watch.start()
     for (let round = 0; round < ROUNDS; round++) {
       // alternate who goes first, so neither always runs on a freshly populated, warmer Redis
       const order = round % 2 === 0 ? ['backendkit', 'script'] : ['script', 'backendkit']
@@ -159,38 +106,16 @@ export async function run() {
         samples[name].push(candidates[name](prefix, KEYS))
       }
     }
-    const after = await commandStats(redis)
-    for (const name of ['scan', 'unlink']) {
-      const calls = (after[name]?.calls ?? 0) - (before[name]?.calls ?? 0)
-      const usec = (after[name]?.usec ?? 0) - (before[name]?.usec ?? 0)
-      perCall[name] = { calls, microsPerCall: calls ? Math.round(usec / calls) : null }
-    }
-    controlCalls = await control(Redis)
+    seen = await watch.finish()
     load.end = Math.round(os.loadavg()[0] * 100) / 100
-    slow = (await redis.slowlog('GET', '1024')).map(
-      ([, at, micros, args, client = '', clientName = '']) => ({
-        at: new Date(Number(at) * 1000).toISOString(),
-        ms: Math.round(Number(micros) / 100) / 10,
-        command: args.slice(0, 3).join(' ').slice(0, 80),
-        client: clientName || client,
-      }),
-    )
   } finally {
-    await redis.config('SET', 'slowlog-log-slower-than', String(slowerThan))
-    await redis.config('SET', 'slowlog-max-len', String(maxLen))
-    // whatever a failed round left behind
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length) await redis.unlink(...keys)
-    } while (cursor !== '0')
+    await watch.restore()
+    await unlinkPrefix(redis, prefix) // whatever a failed round left behind
     redis.disconnect()
   }
   const rate = (ms) => Math.round(KEYS / (ms / 1000))
   const backendkitMs = Math.round(median(samples.backendkit))
   const scriptMs = Math.round(median(samples.script))
-  const byClient = (name) => slow.filter((entry) => entry.client === name)
   return {
     keys: KEYS,
     rounds: ROUNDS,
@@ -206,37 +131,18 @@ export async function run() {
     },
     ratio: Math.round((rate(backendkitMs) / rate(scriptMs)) * 100) / 100,
     target: '>= 0.9x keys/s',
-    redisPerCall: perCall,
+    redisPerCall: seen.perCall,
     loadAverage: load,
-    slowlog: {
-      thresholdMs: SLOW_US / 1000,
-      backendkit: byClient('backendkit'),
-      script: byClient('bk-bench-baseline'),
-      populate: byClient('bk-bench-setup').length,
-      control: { getCalls: controlCalls, slow: byClient('bk-bench-control').length },
-      otherClients: slow.filter(
-        (e) =>
-          !['backendkit', 'bk-bench-baseline', 'bk-bench-setup', 'bk-bench-control'].includes(
-            e.client,
-          ),
-      ),
-    },
+    slowlog: seen.slowlog,
   }
 }
 
 export function summary(r) {
-  const slow = (entries) =>
-    entries.length
-      ? entries.map((e) => `\n    ${e.ms} ms  ${e.command}  (${e.client})`).join('')
-      : ' none'
   return [
     `backendkit cache invalidate  ${r.backendkit.ms} ms  ${r.backendkit.keysPerSecond.toLocaleString('en-US')} keys/s`,
     `pipelined SCAN+UNLINK script ${r.script.ms} ms  ${r.script.keysPerSecond.toLocaleString('en-US')} keys/s`,
     `ratio ${r.ratio}x (target ${r.target})`,
     `Redis time per call: SCAN ${r.redisPerCall.scan.microsPerCall} µs, UNLINK ${r.redisPerCall.unlink.microsPerCall} µs (load average ${r.loadAverage.start} → ${r.loadAverage.end})`,
-    `commands over ${r.slowlog.thresholdMs} ms — backendkit:${slow(r.slowlog.backendkit)}`,
-    `  script:${slow(r.slowlog.script)}`,
-    `  populating (1-key SETs): ${r.slowlog.populate}; control (${r.slowlog.control.getCalls.toLocaleString('en-US')} 1-key GETs): ${r.slowlog.control.slow}`,
-    `  other clients of this Redis:${slow(r.slowlog.otherClients)}`,
+    ...slowLines(r.slowlog, '1-key SETs'),
   ].join('\n')
 }

@@ -6,8 +6,8 @@
 // versions 1..n, and a replay of the log gives the read model. fetch's pool opens a connection
 // per request in flight, so every command is in flight at once, as 1,000 clients would be.
 import pg from 'pg'
-import { median } from '../lib.js'
-import { postJson, servedProject, signUp, statsOf, waitForQuiet } from '../service.js'
+import { median, waitForQuiet } from '../lib.js'
+import { postJson, servedProject, signUp, statsOf } from '../service.js'
 
 const ACCOUNTS = 10
 const COMMANDS = 1_000

@@ -1,13 +1,11 @@
 // `backendkit queue list` over 50 queues vs a bare script doing the same SCAN and counts, both as
 // processes, interleaved, medians.
 import os from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { compareProcesses } from '../lib.js'
+import { compareProcesses, redisUrl, unlinkPrefix, waitForQuiet } from '../lib.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const bin = fileURLToPath(new URL('../../bin/backendkit.js', import.meta.url))
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const QUEUES = 50
 
 // The baseline: the same SCAN for <prefix>:*:meta and the same counts per queue (one pipeline),
@@ -65,24 +63,6 @@ async function populate(redis, prefix) {
   await pipeline.exec()
 }
 
-async function clear(redis, prefix) {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await redis.unlink(...keys)
-  } while (cursor !== '0')
-}
-
-async function waitForQuiet() {
-  for (let waited = 0; waited < 300 && os.loadavg()[0] > 1.5; waited += 10) {
-    if (waited === 0)
-      console.log(`waiting for a quieter machine (load ${os.loadavg()[0].toFixed(2)})…`)
-    await sleep(10_000)
-  }
-  return os.loadavg()[0]
-}
-
 export const description = `queue list with ${QUEUES} queues vs a bare script doing the same SCAN and counts (processes, 25 interleaved runs, medians)`
 
 export async function run() {
@@ -92,7 +72,7 @@ export async function run() {
   const load = {}
   try {
     await populate(redis, prefix)
-    load.start = Math.round((await waitForQuiet()) * 100) / 100
+    load.start = await waitForQuiet(1.5)
     const medians = compareProcesses(
       {
         backendkit: [
@@ -118,7 +98,7 @@ export async function run() {
       loadAverage: load,
     }
   } finally {
-    await clear(redis, prefix)
+    await unlinkPrefix(redis, prefix)
     redis.disconnect()
   }
 }

@@ -3,16 +3,14 @@
 // Medians in jobs/s. Watches the Redis slowlog the whole time: no command may take over 10 ms.
 import { spawnSync } from 'node:child_process'
 import os from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { median } from '../lib.js'
+import { median, redisUrl, unlinkPrefix, waitForQuiet } from '../lib.js'
+import { slowLines, watchRedis } from '../redis-watch.js'
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const bin = fileURLToPath(new URL('../../bin/backendkit.js', import.meta.url))
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const JOBS = 100_000
 const ROUNDS = 3
-const SLOW_US = 10_000
 const QUEUE = 'bench'
 
 // The baseline: BullMQ's own bulk retry, as its docs show it, in a process of its own.
@@ -80,15 +78,6 @@ async function populate(redis, prefix, count) {
   }
 }
 
-async function clear(redis, prefix) {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await redis.unlink(...keys)
-  } while (cursor !== '0')
-}
-
 function timed(args) {
   const started = process.hrtime.bigint()
   const result = spawnSync(process.execPath, args, { cwd: repo, encoding: 'utf8' })
@@ -131,65 +120,20 @@ const candidates = {
   },
 }
 
-/**
- * The slowlog times a command from start to end, so a command preempted by the OS counts as slow
- * too (on a shared 2-core VM that happens to any command while Redis is busy). The control keeps
- * Redis as busy with 1-key GETs for 5 s and counts how many of those the slowlog catches.
- */
-async function control(Redis) {
-  const redis = new Redis(redisUrl, { connectionName: 'bk-bench-control' })
-  const key = `bk-bench:${process.pid}:control`
-  await redis.set(key, 'v')
-  const started = Date.now()
-  let calls = 0
-  while (Date.now() - started < 5_000) {
-    const pipeline = redis.pipeline()
-    for (let i = 0; i < 10_000; i++) pipeline.get(key)
-    await pipeline.exec()
-    calls += 10_000
-  }
-  await redis.del(key)
-  redis.disconnect()
-  return calls
-}
-
-/** Redis's own time per call (INFO commandstats) of the commands a retry sends. */
-async function commandStats(redis) {
-  const info = await redis.info('commandstats')
-  const stats = {}
-  for (const line of info.split('\n')) {
-    const match = /^cmdstat_(evalsha|hmget|zrange):calls=(\d+),usec=(\d+)/.exec(line.trim())
-    if (match) stats[match[1]] = { calls: Number(match[2]), usec: Number(match[3]) }
-  }
-  return stats
-}
-
-async function waitForQuiet() {
-  for (let waited = 0; waited < 300 && os.loadavg()[0] > 1.5; waited += 10) {
-    if (waited === 0)
-      console.log(`waiting for a quieter machine (load ${os.loadavg()[0].toFixed(2)})…`)
-    await sleep(10_000)
-  }
-  return os.loadavg()[0]
-}
-
 export const description = `queue retry --all of ${JOBS.toLocaleString('en-US')} failed jobs vs a bare BullMQ retryJobs script; the same filtered by --name (half match); processes, alternating, medians; Redis slowlog watched`
 
 export async function run() {
   const { Redis } = await import('ioredis')
   const redis = new Redis(redisUrl, { connectionName: 'bk-bench-setup' })
   const prefix = `bk-bench:${process.pid}:bull`
-  const [, slowerThan] = await redis.config('GET', 'slowlog-log-slower-than')
-  const [, maxLen] = await redis.config('GET', 'slowlog-max-len')
+  const watch = await watchRedis(Redis, redis, ['evalsha', 'hmget', 'zrange'])
   const samples = { backendkit: [], script: [], filtered: [] }
-  const perCall = {}
   const load = {}
-  let slow = []
-  let controlCalls = 0
+  let seen
   try {
     // warm-up, unmeasured: each candidate once on a small queue
     for (const name of Object.keys(candidates)) {
-      await clear(redis, prefix)
+      await unlinkPrefix(redis, prefix)
       await populate(redis, prefix, 2_000)
       try {
         candidates[name](prefix)
@@ -197,45 +141,26 @@ export async function run() {
         // counts differ on the small queue; only the warm-up matters
       }
     }
-    load.start = Math.round((await waitForQuiet()) * 100) / 100
-    await redis.config('SET', 'slowlog-log-slower-than', String(SLOW_US))
-    await redis.config('SET', 'slowlog-max-len', '1024')
-    await redis.slowlog('RESET')
-    const before = await commandStats(redis)
+    load.start = await waitForQuiet(1.5)
+    await watch.start()
     for (let round = 0; round < ROUNDS; round++) {
       const names = Object.keys(candidates)
       const order = round % 2 === 0 ? names : [...names].reverse()
       for (const name of order) {
-        await clear(redis, prefix)
+        await unlinkPrefix(redis, prefix)
         await populate(redis, prefix, JOBS)
         samples[name].push(candidates[name](prefix))
       }
     }
-    const after = await commandStats(redis)
-    for (const name of ['evalsha', 'hmget', 'zrange']) {
-      const calls = (after[name]?.calls ?? 0) - (before[name]?.calls ?? 0)
-      const usec = (after[name]?.usec ?? 0) - (before[name]?.usec ?? 0)
-      perCall[name] = { calls, microsPerCall: calls ? Math.round(usec / calls) : null }
-    }
-    controlCalls = await control(Redis)
+    seen = await watch.finish()
     load.end = Math.round(os.loadavg()[0] * 100) / 100
-    slow = (await redis.slowlog('GET', '1024')).map(
-      ([, at, micros, args, client = '', clientName = '']) => ({
-        at: new Date(Number(at) * 1000).toISOString(),
-        ms: Math.round(Number(micros) / 100) / 10,
-        command: args.slice(0, 2).join(' ').slice(0, 80),
-        client: clientName || client,
-      }),
-    )
   } finally {
-    await redis.config('SET', 'slowlog-log-slower-than', String(slowerThan))
-    await redis.config('SET', 'slowlog-max-len', String(maxLen))
-    await clear(redis, prefix)
+    await watch.restore()
+    await unlinkPrefix(redis, prefix)
     redis.disconnect()
   }
   const rate = (jobs, ms) => Math.round(jobs / (ms / 1000))
   const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))]))
-  const byClient = (name) => slow.filter((entry) => entry.client === name)
   return {
     jobs: JOBS,
     rounds: ROUNDS,
@@ -258,29 +183,13 @@ export async function run() {
       jobsRetriedPerSecond: rate(JOBS / 2, ms.filtered),
       target: '>= 50,000 jobs/s',
     },
-    redisPerCall: perCall,
+    redisPerCall: seen.perCall,
     loadAverage: load,
-    slowlog: {
-      thresholdMs: SLOW_US / 1000,
-      backendkit: byClient('backendkit'),
-      script: byClient('bk-bench-baseline'),
-      populate: byClient('bk-bench-setup').length,
-      control: { getCalls: controlCalls, slow: byClient('bk-bench-control').length },
-      otherClients: slow.filter(
-        (e) =>
-          !['backendkit', 'bk-bench-baseline', 'bk-bench-setup', 'bk-bench-control'].includes(
-            e.client,
-          ),
-      ),
-    },
+    slowlog: seen.slowlog,
   }
 }
 
 export function summary(r) {
-  const slow = (entries) =>
-    entries.length
-      ? entries.map((e) => `\n    ${e.ms} ms  ${e.command}  (${e.client})`).join('')
-      : ' none'
   const fmt = (n) => n.toLocaleString('en-US')
   return [
     `backendkit queue retry --all   ${r.backendkit.ms} ms  ${fmt(r.backendkit.jobsPerSecond)} jobs/s`,
@@ -288,9 +197,6 @@ export function summary(r) {
     `ratio ${r.ratio}x (target ${r.target})`,
     `--all --name (half match)      ${r.filtered.ms} ms  ${fmt(r.filtered.jobsLookedAtPerSecond)} jobs looked at/s, ${fmt(r.filtered.jobsRetriedPerSecond)} retried/s (target ${r.filtered.target})`,
     `Redis time per call: EVALSHA ${r.redisPerCall.evalsha.microsPerCall} µs, HMGET ${r.redisPerCall.hmget.microsPerCall} µs, ZRANGE ${r.redisPerCall.zrange.microsPerCall} µs (load average ${r.loadAverage.start} → ${r.loadAverage.end})`,
-    `commands over ${r.slowlog.thresholdMs} ms — backendkit:${slow(r.slowlog.backendkit)}`,
-    `  script:${slow(r.slowlog.script)}`,
-    `  populating (HSET/ZADD): ${r.slowlog.populate}; control (${fmt(r.slowlog.control.getCalls)} 1-key GETs): ${r.slowlog.control.slow}`,
-    `  other clients of this Redis:${slow(r.slowlog.otherClients)}`,
+    ...slowLines(r.slowlog, 'HSET/ZADD'),
   ].join('\n')
 }

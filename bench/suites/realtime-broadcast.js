@@ -12,7 +12,8 @@
 // only look at each packet's event name; the same rounds with socket.io-client follow.
 import { io } from 'socket.io-client'
 import { WebSocket } from 'ws'
-import { percentile, postJson, servedProject, signUp, waitForQuiet } from '../service.js'
+import { waitForQuiet } from '../lib.js'
+import { percentile, postJson, servedProject, signUp } from '../service.js'
 
 const CLIENTS = 1_000
 const TYPING_ROUNDS = 100
