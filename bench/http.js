@@ -38,11 +38,6 @@ const server = app.express.listen(0, '127.0.0.1', () => process.send(server.addr
 process.on('message', () => process.send(process.cpuUsage()))
 `
 
-/** `env` with Redis and queue keys under `<prefix><name>:`, so two servers share no keys. */
-export function ownKeys(env, prefix, name) {
-  return { ...env, REDIS_KEY_PREFIX: `${prefix}${name}:`, QUEUE_PREFIX: `${prefix}${name}:bull` }
-}
-
 /** A server script must send its port over IPC once listening, and its cpuUsage() when asked. */
 export async function startServer(cwd, file, env = {}) {
   const child = spawn(process.execPath, [file], {

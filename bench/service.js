@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { backendkitBin, builtProject, startServer } from './http.js'
-import { adminDatabaseUrl, adminSql, deleteRedisPrefix, redisUrl } from './lib.js'
+import { apiServerScript, backendkitBin, builtProject, startServer } from './http.js'
+import { adminDatabaseUrl, adminSql, amqpUrl, deleteRedisPrefix, redisUrl } from './lib.js'
 
 /**
  * One instance: the app served the way src/server.ts serves it (listen, then route the modules'
@@ -79,6 +79,70 @@ export async function servedProject(name, args) {
       await deleteRedisPrefix(prefix)
       project.cleanup()
     },
+  }
+}
+
+/**
+ * Projects generated with each of `variants` (a name → `backendkit new` arguments, e.g.
+ * `{ with: [], without: ['--without', 'observability'] }`), built, on one scratch database that
+ * `backendkit migrate up` of the first migrates. `start(variant)` serves one more API of a variant
+ * (`bench-api.mjs`, or another script written into `root(variant)`), with `env`, under a Redis
+ * prefix of its own: no server sees another's rate-limit windows or cache entries. `cleanup()`
+ * stops them, drops the database, deletes every key and the projects.
+ */
+export async function servedVariants(name, variants, env = {}) {
+  const database = `bench_${name}_${process.pid}`
+  const prefix = `bench-${name}-${process.pid}:`
+  const url = new URL(adminDatabaseUrl)
+  url.pathname = `/${database}`
+  const servers = []
+  const projects = {}
+  const cleanup = async () => {
+    for (const { child } of servers) child.kill()
+    await Promise.all(servers.map(({ child }) => child.exitCode ?? once(child, 'exit')))
+    await adminSql(`drop database if exists ${database} with (force)`)
+    await deleteRedisPrefix(prefix)
+    for (const project of Object.values(projects)) project.cleanup()
+  }
+  await adminSql(`create database ${database}`)
+  try {
+    for (const [variant, args] of Object.entries(variants)) {
+      projects[variant] = builtProject(args)
+      writeFileSync(path.join(projects[variant].root, 'bench-api.mjs'), apiServerScript)
+    }
+    const first = Object.values(projects)[0]
+    const migrate = spawnSync(process.execPath, [backendkitBin, 'migrate', 'up'], {
+      cwd: first.root,
+      env: { ...process.env, DATABASE_URL: url.href },
+    })
+    if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`)
+  } catch (error) {
+    await cleanup()
+    throw error
+  }
+  const shared = {
+    DATABASE_URL: url.href,
+    REDIS_URL: redisUrl,
+    AMQP_URL: amqpUrl,
+    JWT_SECRET: jwtSecret,
+    RATE_LIMIT_MAX: '1000000000',
+    METRICS_PORT: '0',
+    ...env,
+  }
+  return {
+    root: (variant) => projects[variant].root,
+    async start(variant, extraEnv = {}, file = 'bench-api.mjs') {
+      const keys = `${prefix}${servers.length}:`
+      const server = await startServer(projects[variant].root, file, {
+        ...shared,
+        REDIS_KEY_PREFIX: keys,
+        QUEUE_PREFIX: `${keys}bull`,
+        ...extraEnv,
+      })
+      servers.push(server)
+      return server
+    },
+    cleanup,
   }
 }
 

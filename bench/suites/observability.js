@@ -1,28 +1,12 @@
-// What the observability recipe costs, and what a Prometheus scrape costs:
-// - GET /api/posts/:id on the complete service vs the same service generated without
-//   observability (`--without observability`), one database and Redis, same run (target >= 0.95x);
-// - GET /metrics (behind METRICS_TOKEN on the API port) once requests have been seen on 20 route
-//   templates and 5 queues hold jobs in every state a job waits in (target < 20 ms).
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import {
-  backendkitBin,
-  builtProject,
-  CONNECTIONS,
-  compareTargets,
-  DURATION_S,
-  line,
-  ownKeys,
-  ratio,
-  startServer,
-} from '../http.js'
-import { adminDatabaseUrl, adminSql, amqpUrl, deleteRedisPrefix, median, redisUrl } from '../lib.js'
-import { percentile, postJson } from '../service.js'
+import { CONNECTIONS, compareTargets, DURATION_S, line, ratio } from '../http.js'
+import { median } from '../lib.js'
+import { percentile, postJson, servedVariants, signUp } from '../service.js'
 
-// The app as src/server.ts serves it. With `BENCH_QUEUES`, the queues named in it are added to
-// the service's queues (as a module adding its own queue would), so their depth is on /metrics.
-const apiServer = `
+// bench/http.js's apiServerScript, and the queues named in `BENCH_QUEUES` added to the service's
+// queues (as a module adding its own queue would) with jobs in them, so their depth is on /metrics.
+const observedServer = `
 import { createApp } from './dist/app.js'
 import { loadConfig } from './dist/config.js'
 import { loadConventions } from './dist/conventions.js'
@@ -45,54 +29,22 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 7)
 export const description = `GET /api/posts/:id with vs without observability, ${CONNECTIONS} connections, medians of ${rounds} alternating ${DURATION_S} s runs; GET /metrics with 20 routes and 5 queues, ${scrapes} scrapes`
 
 export async function run() {
-  const database = `bench_observability_${process.pid}`
-  const prefix = `bench-observability-${process.pid}:`
-  const url = new URL(adminDatabaseUrl)
-  url.pathname = `/${database}`
-  const servers = []
-  const cleanups = []
+  const served = await servedVariants(
+    'observability',
+    { with: [], without: ['--without', 'observability'] },
+    { METRICS_TOKEN: metricsToken },
+  )
   try {
-    await adminSql(`create database ${database}`)
-    const withIt = builtProject([])
-    const without = builtProject(['--without', 'observability'])
-    cleanups.push(withIt.cleanup, without.cleanup)
-    const migrate = spawnSync(process.execPath, [backendkitBin, 'migrate', 'up'], {
-      cwd: withIt.root,
-      env: { ...process.env, DATABASE_URL: url.href },
-    })
-    if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`)
-    const env = {
-      DATABASE_URL: url.href,
-      REDIS_URL: redisUrl,
-      AMQP_URL: amqpUrl,
-      REDIS_KEY_PREFIX: prefix,
-      QUEUE_PREFIX: `${prefix}bull`,
-      JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256-0123456789',
-      RATE_LIMIT_MAX: '1000000000',
-      METRICS_TOKEN: metricsToken,
-      METRICS_PORT: '0',
-    }
-    for (const { root } of [withIt, without]) {
-      writeFileSync(path.join(root, 'bench-api.mjs'), apiServer)
-    }
     // notifications and webhooks are the service's own; three more queues make five.
-    // A Redis prefix each: neither sees the other's rate-limit window or cache entries.
-    const a = await startServer(withIt.root, 'bench-api.mjs', {
-      ...ownKeys(env, prefix, 'a'),
-      BENCH_QUEUES: 'reports,emails,imports',
-    })
-    const b = await startServer(without.root, 'bench-api.mjs', ownKeys(env, prefix, 'b'))
-    servers.push(a, b)
-    const user = await postJson(`${a.base}/api/auth/register`, {
-      email: 'bench@example.com',
-      username: 'bench',
-      password: 'bench password 1',
-    })
-    const { accessToken } = await postJson(`${a.base}/api/auth/login`, {
-      email: 'bench@example.com',
-      password: 'bench password 1',
-    })
-    const auth = { authorization: `Bearer ${accessToken}` }
+    writeFileSync(path.join(served.root('with'), 'bench-observed.mjs'), observedServer)
+    const a = await served.start(
+      'with',
+      { BENCH_QUEUES: 'reports,emails,imports' },
+      'bench-observed.mjs',
+    )
+    const b = await served.start('without')
+    const user = await signUp(a.base, 'bench')
+    const auth = user.headers
     const post = await postJson(
       `${a.base}/api/users/${user.id}/posts`,
       { title: 'A post', body: 'body' },
@@ -166,7 +118,7 @@ export async function run() {
     const queues = new Set(
       [...exposition.matchAll(/^queue_jobs\{queue="([^"]*)"/gm)].map((m) => m[1]),
     )
-    const middleware = await middlewareCost(withIt.root)
+    const middleware = await middlewareCost(served.root('with'))
     const round2 = (ms) => Math.round(ms * 100) / 100
     return {
       withoutObservability: r.without,
@@ -186,10 +138,7 @@ export async function run() {
       },
     }
   } finally {
-    for (const server of servers) server.child.kill()
-    await adminSql(`drop database if exists ${database} with (force)`)
-    await deleteRedisPrefix(prefix)
-    for (const cleanup of cleanups) cleanup()
+    await served.cleanup()
   }
 }
 
