@@ -1,9 +1,7 @@
-import { loadConfig } from '../../src/config.js'
 import { loadConventions } from '../../src/conventions.js'
-import { createLogger } from '../../src/lib/logger.js'
-import { type AppModule, requireService, type Services } from '../../src/module.js'
-import { modules as installedModules } from '../../src/modules.js'
+import { requireService, type Services } from '../../src/module.js'
 import { type Runtime, startModules } from '../../src/runtime.js'
+import { type TestSetupOptions, testSetup } from './config.js'
 
 export interface TestWorker {
   runtime: Runtime
@@ -20,28 +18,8 @@ export interface TestWorker {
  * (without its signal handling): queue workers, schedulers and consumers run, and tests watch
  * what they do. Several can run side by side, like several worker processes.
  */
-export async function startWorker(
-  options: {
-    env?: Record<string, string>
-    modules?: readonly AppModule[]
-    captureLogs?: boolean
-  } = {},
-): Promise<TestWorker> {
-  const modules = options.modules ?? installedModules
-  const config = loadConfig(
-    {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? (options.captureLogs ? 'info' : 'silent'),
-      ...options.env,
-    },
-    modules,
-  )
-  const lines: string[] = []
-  const logger = createLogger(
-    config.core,
-    options.captureLogs ? { write: (line: string) => void lines.push(line) } : undefined,
-  )
+export async function startWorker(options: TestSetupOptions = {}): Promise<TestWorker> {
+  const { modules, config, logger, logs } = testSetup(options)
   const runtime = await startModules({
     role: 'worker',
     config,
@@ -53,7 +31,7 @@ export async function startWorker(
   return {
     runtime,
     service: (key) => requireService(runtime.services, key, 'test'),
-    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs,
     close() {
       closing ??= (async () => {
         runtime.readiness.shuttingDown = true
