@@ -359,6 +359,20 @@ describe.each([
       }
       expect(notified, worker.logs()).toBe(1)
 
+      // The schedules the built worker published, as `backendkit cron list` shows them.
+      const cron = await runBin(['cron', 'list', '--json'], {
+        cwd: root,
+        env: { REDIS_URL: testServices.redisUrl, REDIS_KEY_PREFIX: redis.prefix },
+      })
+      expect(cron.code, cron.stderr).toBe(0)
+      expect(JSON.parse(cron.stdout).schedules).toContainEqual(
+        expect.objectContaining({
+          name: 'purge-expired-refresh-tokens',
+          paused: false,
+          nextRun: expect.any(String),
+        }),
+      )
+
       // Metrics: the API's behind its token, by route template; the worker's on its own port;
       // both count the jobs of every queue by state.
       const metricsUrl = `http://127.0.0.1:${port}/metrics`
