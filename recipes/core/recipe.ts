@@ -5,7 +5,7 @@ export const core = defineRecipe({
   summary:
     'Express 5 app: ordered middleware, config, errors, validation, health, graceful shutdown',
   templateDir: 'templates/base',
-  dependencies: ['express', 'pino', 'pino-http', 'helmet', 'cors', 'zod'],
+  dependencies: ['express', 'pino', 'helmet', 'cors', 'zod'],
   devDependencies: [
     'typescript',
     'tsx',

@@ -2,7 +2,6 @@ import type { Server } from 'node:http'
 import cors from 'cors'
 import express, { type Express } from 'express'
 import helmet from 'helmet'
-import { pinoHttp } from 'pino-http'
 import type { Readiness } from './health/readiness.js'
 import { healthOperations, healthRoutes } from './health/routes.js'
 import { type ApiOperation, openApiDocument } from './lib/openapi.js'
@@ -11,6 +10,7 @@ import type { Drainable } from './lib/shutdown.js'
 import { routeUpgrades } from './lib/upgrades.js'
 import { errorHandler, notFound } from './middleware/error-handler.js'
 import { requestId } from './middleware/request-id.js'
+import { requestLog } from './middleware/request-log.js'
 import { requireJson } from './middleware/require-json.js'
 import type { AvailableServices, MiddlewareSlot } from './module.js'
 import { type StartModulesOptions, startModules } from './runtime.js'
@@ -54,31 +54,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   app.use(requestId())
   // 2. one log line per request, carrying its id (no headers, so no credentials): `info` for
   //    answers and expected failures, `warn` for an unavailable dependency, `error` for a bug;
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => (req as express.Request).id,
-      // Probes come every few seconds from every load balancer: they would drown the log.
-      autoLogging: { ignore: (req) => req.url?.startsWith('/health/') ?? false },
-      customLogLevel: (_req, res, error) => {
-        if (res.statusCode >= 500) return res.locals.failure ? 'warn' : 'error'
-        return error ? 'error' : 'info'
-      },
-      // Lean lines: headers stay out of the log (they cost time and can carry secrets); a
-      // failure shows its error code.
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number; raw: express.Response }) => ({
-          statusCode: res.statusCode,
-          ...res.raw.locals.failure,
-        }),
-      },
-    }),
-  )
+  //    probes come every few seconds from every load balancer: they would drown the log;
+  app.use(requestLog(logger, { ignore: (req) => req.path.startsWith('/health/') }))
   // 3. security headers and CORS, before anything can answer;
   app.use(
     helmet({

@@ -91,15 +91,6 @@ function causeOf(error: unknown): Error {
   return cause
 }
 
-declare global {
-  namespace Express {
-    interface Locals {
-      /** What the error handler answered, for the request's log line (src/app.ts). */
-      failure?: { code: string }
-    }
-  }
-}
-
 /** The JSON 404 for a route nobody handles. */
 export function notFound(): RequestHandler {
   return function notFoundMiddleware(req, _res, next) {
@@ -134,14 +125,14 @@ export function errorHandler(
     }
     const known = classify(error)
     if (!known) {
-      // pino-http logs the request line at `error` with this error and its real stack.
-      res.err = error instanceof Error ? error : new Error(String(error))
+      // The request's log line (src/middleware/request-log.ts) is an `error` with its real stack.
+      res.locals.error = error instanceof Error ? error : new Error(String(error))
       res.status(500).json({ error: { message: 'Internal server error', code: 'INTERNAL' } })
       return
     }
     // Expected failures are logged without a stack; a 5xx names its cause (never sent to clients).
     res.locals.failure = { code: known.code }
-    if (known.status >= 500) res.err = causeOf(error)
+    if (known.status >= 500) res.locals.error = causeOf(error)
     res.status(known.status).set(known.headers)
     res.json({
       error: {
