@@ -167,6 +167,37 @@ describe('exactness', () => {
       await app.close()
     }
   })
+
+  it('the requests of one turn are counted by one call, one by one: exactly the room is admitted', async () => {
+    const app = await start()
+    try {
+      const window = new SlidingWindow(app.service('redis').client)
+      const key = `${space.prefix}rl:batch:test`
+      await window.hit([key], 10, 60_000) // one entry already in the window
+      const results = await Promise.all(
+        Array.from({ length: 25 }, () => window.hit([key], 10, 60_000)),
+      )
+      const admitted = results.filter((r) => r.admitted)
+      expect(admitted.map((r) => r.remaining)).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 0])
+      const refused = results.filter((r) => !r.admitted)
+      expect(refused).toHaveLength(16)
+      for (const r of refused) {
+        expect(r.remaining).toBe(0)
+        expect(r.resetMs).toBeGreaterThan(59_000) // the first entry leaves the window in ~60 s
+      }
+      expect(await space.redis.zcard(key)).toBe(10)
+      // Another identity in the same turn is a call of its own, and is not counted with these.
+      const other = `${space.prefix}rl:batch:other`
+      const [a, b] = await Promise.all([
+        window.hit([key], 10, 60_000),
+        window.hit([other], 10, 60_000),
+      ])
+      expect(a?.admitted).toBe(false)
+      expect(b).toMatchObject({ admitted: true, remaining: 9 })
+    } finally {
+      await app.close()
+    }
+  })
 })
 
 describe("an operator's reset", () => {
