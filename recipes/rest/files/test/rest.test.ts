@@ -306,6 +306,23 @@ describe('posts and comments', () => {
     expect((await call('GET', `/api/posts/${mine.id}/comments`)).status).toBe(404)
   })
 
+  it('concurrent reads of many posts, read together from the database, each get their own', async () => {
+    const alice = await signUp(url)
+    const posts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => createPost(alice, `Post ${i}`)),
+    )
+    const missing = crypto.randomUUID()
+    const ids = [...posts.map((p) => p.id), missing, ...posts.map((p) => p.id).reverse()]
+    const answers = await Promise.all(ids.map((id) => call('GET', `/api/posts/${id}`)))
+    expect(answers.map((res) => res.status)).toEqual(ids.map((id) => (id === missing ? 404 : 200)))
+    const bodies = await Promise.all(
+      answers.filter((res) => res.status === 200).map((res) => json<Post>(res)),
+    )
+    const byId = new Map(posts.map((p) => [p.id, p.title]))
+    for (const body of bodies) expect(body.title).toBe(byId.get(body.id))
+    expect(bodies.map((b) => b.id)).toEqual(ids.filter((id) => id !== missing))
+  })
+
   it('comments: listed by anyone, written by any signed-in user, 404 on a missing post', async () => {
     const [alice, bob] = [await signUp(url), await signUp(url)]
     const target = await createPost(alice)

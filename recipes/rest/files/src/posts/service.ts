@@ -1,4 +1,5 @@
 import { canModify } from '../auth/middleware.js'
+import { BatchLoader } from '../db/batch-loader.js'
 import type { Db } from '../db/database.js'
 import type { Cache } from '../lib/cache.js'
 import { ForbiddenError, NotFoundError } from '../lib/errors.js'
@@ -28,6 +29,17 @@ export const postTags = {
 
 /** Posts: anyone reads them; their author or an admin changes them. */
 export class PostsService {
+  /** Posts by id, read together by the requests of the same moment. */
+  private readonly byId = new BatchLoader(
+    (ids: readonly string[]) =>
+      this.db.read
+        .selectFrom('posts')
+        .selectAll()
+        .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
+        .execute(),
+    (row) => row.id,
+  )
+
   constructor(
     private readonly db: Db,
     private readonly cache: Cache,
@@ -53,11 +65,7 @@ export class PostsService {
       postTags.post(id),
       { ttlSeconds: 300, tags: (p) => [postTags.post(id), postTags.author(p.authorId)] },
       async () => {
-        const row = await this.db.read
-          .selectFrom('posts')
-          .selectAll()
-          .where('id', '=', id)
-          .executeTakeFirst()
+        const row = await this.byId.load(id)
         return row && presentPost(row)
       },
     )

@@ -2,6 +2,7 @@ import { canModify } from '../auth/middleware.js'
 import { hashPassword, verifyPassword } from '../auth/passwords.js'
 import { publicUserColumns, type Role } from '../auth/schema.js'
 import { type AuthService, isUniqueViolation } from '../auth/service.js'
+import { BatchLoader } from '../db/batch-loader.js'
 import type { Db } from '../db/database.js'
 import type { Cache } from '../lib/cache.js'
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js'
@@ -35,6 +36,17 @@ const cacheKey = (id: string) => `user:${id}`
  * every session of the user at once.
  */
 export class UsersService {
+  /** Users by id, read together by the requests of the same moment. */
+  private readonly byId = new BatchLoader(
+    (ids: readonly string[]) =>
+      this.db.read
+        .selectFrom('users')
+        .select(publicUserColumns)
+        .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
+        .execute(),
+    (row) => row.id,
+  )
+
   constructor(
     private readonly db: Db,
     private readonly auth: AuthService,
@@ -118,11 +130,7 @@ export class UsersService {
       cacheKey(id),
       { ttlSeconds: 300, tags: [cacheKey(id)] },
       async () => {
-        const row = await this.db.read
-          .selectFrom('users')
-          .select(publicUserColumns)
-          .where('id', '=', id)
-          .executeTakeFirst()
+        const row = await this.byId.load(id)
         return row && presentUser(row)
       },
     )
