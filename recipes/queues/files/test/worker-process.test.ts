@@ -122,11 +122,19 @@ const waitForBlockedInserts = (table: string, count: number) =>
     timeoutMs: 30_000,
   })
 
-/** A process killed by SIGKILL leaves its backend waiting on the lock: end it, as a timeout would. */
+/**
+ * A process killed by SIGKILL leaves its backend waiting on the lock: end it, as a timeout would,
+ * and wait until it is gone (an ended backend is still listed for a moment, and the wait for the
+ * next worker's blocked insert must not count it).
+ */
 async function endBlockedBackends(table: string): Promise<void> {
-  for (const pid of await blockedInserts(table)) {
-    await sql`select pg_terminate_backend(${pid})`.execute(db)
-  }
+  const pids = await blockedInserts(table)
+  for (const pid of pids) await sql`select pg_terminate_backend(${pid})`.execute(db)
+  await pollUntil(async () => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity where pid = any(${pids})`.execute(db)
+    return rows[0]?.n === 0 ? true : undefined
+  })
 }
 
 async function kill(worker: ServerProcess): Promise<void> {
