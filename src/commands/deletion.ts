@@ -37,7 +37,10 @@ export function targetFromReport(
     matched: report.matched,
     deleted: report.deleted,
     redisKeys: report.sample,
-    error: report.error,
+    error:
+      report.error && report.unconfirmed > 0
+        ? `${report.error} (${plural(report.unconfirmed, 'more key')} sent without an answer may be gone too)`
+        : report.error,
   }
 }
 

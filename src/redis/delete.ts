@@ -16,6 +16,11 @@ export interface DeleteReport {
   deleted: number
   /** The first keys found, to show what went (or would go). */
   sample: string[]
+  /**
+   * Keys sent in an UNLINK that never answered (the connection dropped with it in flight): Redis
+   * may or may not have removed them, so they are in neither count.
+   */
+  unconfirmed: number
   /** Why it stopped before the end (the connection dropped…), or null. */
   error: string | null
 }
@@ -45,7 +50,7 @@ export async function deleteKeys(
   batches: AsyncIterable<string[]> | Iterable<string[]>,
   options: DeleteOptions,
 ): Promise<DeleteReport> {
-  const report: DeleteReport = { matched: 0, deleted: 0, sample: [], error: null }
+  const report: DeleteReport = { matched: 0, deleted: 0, sample: [], unconfirmed: 0, error: null }
   const sampleSize = options.sampleSize ?? 20
   const inFlight = new Set<Promise<void>>()
   const unlink = (keys: string[]) => {
@@ -54,6 +59,7 @@ export async function deleteKeys(
         report.deleted += removed
       },
       (error: unknown) => {
+        report.unconfirmed += keys.length
         report.error ??= errorMessage(error)
       },
     )

@@ -85,6 +85,7 @@ describe('deleteKeys', () => {
       matched: 2,
       deleted: 2,
       sample: [`${inside}a`, `${inside}b`],
+      unconfirmed: 0,
       error: null,
     })
     expect(await redis.exists(outside)).toBe(1)
@@ -116,8 +117,10 @@ describe('deleteKeys', () => {
     expect(report.error).toEqual(expect.any(String))
     expect(report.deleted).toBeGreaterThan(0)
     expect(report.deleted).toBeLessThan(20_000)
-    // what it says went, went
-    expect((await scanAll(`${escapeGlob(base)}*`)).length).toBe(20_000 - report.deleted)
+    // What it says went, went; of the keys sent without an answer, some may have gone too.
+    const left = (await scanAll(`${escapeGlob(base)}*`)).length
+    expect(left).toBeLessThanOrEqual(20_000 - report.deleted)
+    expect(left).toBeGreaterThanOrEqual(20_000 - report.deleted - report.unconfirmed)
   })
 
   it('deleteEach gives each key its outcome; a dry run only looks', async () => {

@@ -54,7 +54,7 @@ async function invalidateTag(
   progress: Progress,
 ): Promise<DeletionTarget> {
   const setKey = layout.tagKey(tag)
-  const empty: DeleteReport = { matched: 0, deleted: 0, sample: [], error: null }
+  const empty: DeleteReport = { matched: 0, deleted: 0, sample: [], unconfirmed: 0, error: null }
   try {
     if (!(await redis.exists(setKey))) return targetFromReport(tag, 'tag', empty)
     const entries = (async function* () {
