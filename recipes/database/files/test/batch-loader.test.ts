@@ -33,16 +33,14 @@ beforeAll(async () => {
 })
 afterAll(() => db.destroy())
 
-const thingsById = () =>
-  new BatchLoader(
-    (ids: readonly number[]) =>
-      db
-        .selectFrom('things')
-        .selectAll()
-        .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
-        .execute(),
-    (row) => row.id,
-  )
+const readThings = (ids: readonly number[]) =>
+  db
+    .selectFrom('things')
+    .selectAll()
+    .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
+    .execute()
+
+const thingsById = (maxBatch?: number) => new BatchLoader(readThings, (row) => row.id, maxBatch)
 
 const selects = () => statements.filter((s) => s.includes('from "things"')).length
 
@@ -75,16 +73,7 @@ describe('BatchLoader', () => {
   })
 
   it('splits more keys than fit in one batch, and answers every caller', async () => {
-    const loader = new BatchLoader(
-      (ids: readonly number[]) =>
-        db
-          .selectFrom('things')
-          .selectAll()
-          .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
-          .execute(),
-      (row) => row.id,
-      10,
-    )
+    const loader = thingsById(10)
     const before = selects()
     const rows = await Promise.all(Array.from({ length: 35 }, (_, i) => loader.load(i + 1)))
     expect(rows.map((row) => row?.id)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1))
@@ -96,11 +85,7 @@ describe('BatchLoader', () => {
     const loader = new BatchLoader(
       async (ids: readonly number[]) => {
         if (fail) throw new Error('connection lost')
-        return db
-          .selectFrom('things')
-          .selectAll()
-          .where('id', '=', (eb) => eb.fn.any(eb.val(ids)))
-          .execute()
+        return readThings(ids)
       },
       (row) => row.id,
     )
