@@ -45,9 +45,10 @@ export class RedisConnections {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: settings.commandTimeoutMs,
-      // Commands issued in the same tick (concurrent requests' rate-limit and cache calls) go to
-      // Redis in one write: fewer syscalls for this process and for Redis.
-      enableAutoPipelining: true,
+      // No auto-pipelining: the callers batch their own work per turn of the event loop (one
+      // rate-limit script call, one read per cached key in flight), and each auto-pipeline is a
+      // new ioredis Pipeline that copies every Lua command defined on this client (BullMQ's
+      // producers define 60+): with it, a cached read cost 4 µs more.
     })
   }
 
