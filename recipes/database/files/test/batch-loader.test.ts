@@ -80,6 +80,18 @@ describe('BatchLoader', () => {
     expect(selects() - before).toBe(4)
   })
 
+  it('a key the column cannot read fails only its own callers, not the rest of the batch', async () => {
+    const loader = thingsById()
+    const [found, unreadable, alsoFound] = await Promise.allSettled([
+      loader.load(4),
+      loader.load(2 ** 40), // out of range for an int column: a data exception
+      loader.load(6),
+    ])
+    expect(found).toMatchObject({ status: 'fulfilled', value: { id: 4 } })
+    expect(alsoFound).toMatchObject({ status: 'fulfilled', value: { id: 6 } })
+    expect(unreadable).toMatchObject({ status: 'rejected', reason: { code: '22003' } })
+  })
+
   it('a failed query fails every caller of its batch, and the next batch is tried afresh', async () => {
     let fail = true
     const loader = new BatchLoader(

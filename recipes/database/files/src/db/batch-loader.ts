@@ -1,3 +1,5 @@
+import { isDataException } from './errors.js'
+
 interface Waiting<V> {
   resolve(row: V | undefined): void
   reject(error: unknown): void
@@ -11,7 +13,9 @@ interface Waiting<V> {
  *
  * Fresh as a query of its own: a caller never joins a query already sent (which might miss a
  * write committed since), only one that has not left yet. A failure fails every caller of that
- * batch alike, so keys must be well-formed for the column (validate them at the edge).
+ * batch alike, except a key PostgreSQL cannot read for the column (a data exception): then each
+ * key is read on its own, and only the callers of the bad one fail (validate keys at the edge,
+ * so this stays the exception).
  *
  * @example
  * const users = new BatchLoader(
@@ -54,19 +58,27 @@ export class BatchLoader<K, V> {
     const batch = this.pending
     if (batch.size === 0) return
     this.pending = new Map()
-    this.fetch([...batch.keys()]).then(
-      (rows) => {
-        for (const row of rows) {
-          const key = this.keyOf(row)
-          for (const caller of batch.get(key) ?? []) caller.resolve(row)
-          batch.delete(key)
-        }
-        for (const callers of batch.values())
-          for (const caller of callers) caller.resolve(undefined)
-      },
-      (error: unknown) => {
-        for (const callers of batch.values()) for (const caller of callers) caller.reject(error)
-      },
-    )
+    void this.read(batch)
+  }
+
+  private async read(batch: Map<K, Waiting<V>[]>): Promise<void> {
+    let rows: readonly V[]
+    try {
+      rows = await this.fetch([...batch.keys()])
+    } catch (error) {
+      if (batch.size > 1 && isDataException(error)) {
+        // One key the column cannot read fails the statement: read each alone.
+        await Promise.all([...batch].map(([key, callers]) => this.read(new Map([[key, callers]]))))
+        return
+      }
+      for (const callers of batch.values()) for (const caller of callers) caller.reject(error)
+      return
+    }
+    for (const row of rows) {
+      const key = this.keyOf(row)
+      for (const caller of batch.get(key) ?? []) caller.resolve(row)
+      batch.delete(key)
+    }
+    for (const callers of batch.values()) for (const caller of callers) caller.resolve(undefined)
   }
 }

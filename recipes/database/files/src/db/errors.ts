@@ -17,6 +17,12 @@ const unavailable = new Set([
  * into (e.g. commenting as a user deleted meanwhile), or a concurrent change that won. A data
  * exception (class 22, e.g. a value out of range) is input validation missed: 400, never a 500.
  */
+/** A data exception (SQLSTATE class 22): a value PostgreSQL cannot read for its column. */
+export function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('22')
+}
+
 export const databaseErrors: ErrorMapper = (error) => {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
   if (typeof code === 'string') {
@@ -33,7 +39,7 @@ export const databaseErrors: ErrorMapper = (error) => {
         code: 'CONCURRENT_CHANGE',
       })
     }
-    if (code.startsWith('22')) return new AppError(400, 'Invalid value', { code: 'INVALID_VALUE' })
+    if (isDataException(error)) return new AppError(400, 'Invalid value', { code: 'INVALID_VALUE' })
   }
   // pg's own pool and client errors, which carry no SQLSTATE.
   if (
