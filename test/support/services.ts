@@ -3,6 +3,9 @@ import { connect } from 'amqplib'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
+import { deleteKeys } from '../../src/redis/delete.js'
+import { prefixedPattern } from '../../src/redis/glob.js'
+import { scanKeys } from '../../src/redis/scan.js'
 import { testServices } from './env.js'
 
 const unique = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
@@ -63,12 +66,14 @@ export function useRedisPrefix(label = 'bk'): { prefix: string; url: string } {
   afterAll(async () => {
     const redis = new Redis(testServices.redisUrl)
     try {
-      let cursor = '0'
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-        cursor = next
-        if (keys.length) await redis.unlink(...keys)
-      } while (cursor !== '0')
+      const { error } = await deleteKeys(
+        redis,
+        scanKeys(redis, { match: prefixedPattern(prefix) }),
+        {
+          within: prefix,
+        },
+      )
+      if (error) throw new Error(`keys under ${prefix} were left: ${error}`)
     } finally {
       redis.disconnect()
     }
